@@ -1,0 +1,205 @@
+//! Passwords: the policy they must meet, and argon2id hashing off the async runtime,
+//! behind a semaphore that bounds the memory argon2 takes.
+
+use std::sync::Arc;
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+/// Longest password accepted, in characters.
+pub const MAX_PASSWORD_LENGTH: usize = 256;
+
+/// A plain-text password on its way to being hashed. It never prints.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    /// Wraps a password as received.
+    pub fn new(password: impl Into<String>) -> Password {
+        Password(SecretString::from(password.into()))
+    }
+
+    /// The password's text, for hashing and checks only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+/// Why a password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordProblem {
+    /// Empty or only spaces.
+    Blank,
+    /// Shorter than the configured minimum.
+    TooShort,
+    /// Longer than [`MAX_PASSWORD_LENGTH`].
+    TooLong,
+}
+
+impl PasswordProblem {
+    /// The key clients see in `extensions.error`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PasswordProblem::Blank => "blank",
+            PasswordProblem::TooShort => "too_short",
+            PasswordProblem::TooLong => "too_long",
+        }
+    }
+}
+
+/// The rules a new password must meet: length only, no composition rules (NIST SP 800-63B).
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordPolicy {
+    /// Shortest password accepted, in characters.
+    pub min_length: usize,
+}
+
+impl PasswordPolicy {
+    /// Checks a new password against the policy.
+    pub fn check(&self, password: &Password) -> Result<(), PasswordProblem> {
+        let text = password.expose();
+        let length = text.chars().count();
+        if text.trim().is_empty() {
+            Err(PasswordProblem::Blank)
+        } else if length < self.min_length {
+            Err(PasswordProblem::TooShort)
+        } else if length > MAX_PASSWORD_LENGTH {
+            Err(PasswordProblem::TooLong)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Hashing failed for a reason that is not the caller's (a bug or a dead worker).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    /// The password is right.
+    pub matches: bool,
+    /// The stored hash used weaker parameters than today's: hash again and store it.
+    pub outdated: bool,
+}
+
+/// Hashes and verifies passwords with argon2id on the blocking pool.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    policy: PasswordPolicy,
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of nothing in particular, checked when there is no real hash, so that an
+    /// unknown user costs the same time as a wrong password.
+    dummy_hash: Arc<str>,
+}
+
+impl PasswordHasher {
+    /// A hasher with this policy and these argon2id costs, computing at most `workers`
+    /// hashes at once.
+    pub fn new(
+        policy: PasswordPolicy,
+        memory_kib: u32,
+        iterations: u32,
+        lanes: u32,
+        workers: usize,
+    ) -> anyhow::Result<Self> {
+        let params = Params::new(memory_kib, iterations, lanes, None)
+            .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        let dummy_hash = argon2(&params)
+            .hash_password(b"a password nobody has")
+            .map_err(|e| anyhow::anyhow!("argon2 failed: {e}"))?
+            .to_string();
+        Ok(PasswordHasher {
+            policy,
+            params,
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    /// Checks a new password against the policy (before any hashing is spent on it).
+    pub fn check(&self, password: &Password) -> Result<(), PasswordProblem> {
+        self.policy.check(password)
+    }
+
+    /// Hashes the password, as a PHC string.
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
+        let password = password.clone();
+        let params = self.params.clone();
+        self.run(move || {
+            argon2(&params)
+                .hash_password(password.expose().as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|e| HashError(e.to_string()))
+        })
+        .await
+    }
+
+    /// Checks a password against a stored PHC string; with no stored hash, spends the same
+    /// time and answers no.
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<Verification, HashError> {
+        let password = password.clone();
+        let real = stored.is_some();
+        let stored: String = stored.unwrap_or(&self.dummy_hash).to_owned();
+        let params = self.params.clone();
+        self.run(move || {
+            let Ok(hash) = PasswordHash::new(&stored) else {
+                return Ok(Verification {
+                    matches: false,
+                    outdated: false,
+                });
+            };
+            // Verify first, then look at `real`: the dummy path must do the same work.
+            let verified = argon2(&params)
+                .verify_password(password.expose().as_bytes(), &hash)
+                .is_ok();
+            let matches = real && verified;
+            let outdated = Params::try_from(&hash).is_ok_and(|old| {
+                old.m_cost() < params.m_cost()
+                    || old.t_cost() < params.t_cost()
+                    || old.p_cost() < params.p_cost()
+            });
+            Ok(Verification { matches, outdated })
+        })
+        .await
+    }
+
+    /// Hashes waiting for or holding a worker right now (for metrics).
+    pub fn busy_workers(&self, total: usize) -> usize {
+        total.saturating_sub(self.permits.available_permits())
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| HashError(e.to_string()))?
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}

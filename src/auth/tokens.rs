@@ -1,0 +1,250 @@
+//! Access tokens: JWTs signed with HS256, verified without a database round trip.
+//!
+//! The signing key comes from configuration, or is generated once and kept in the
+//! `settings` table, so every instance on one database signs and verifies alike.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::{Mode, Principal, Role, credentials, secrets};
+use crate::db::schema::{revoked_tokens, settings};
+use crate::db::{Conn, Db, DbResult, now};
+use crate::db_run;
+
+const SIGNING_KEY_SETTING: &str = "jwt_signing_key";
+
+/// What an access token says about its holder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Claims {
+    /// The credential id, or the customer id for customer tokens.
+    sub: String,
+    role: Role,
+    mode: Mode,
+    /// The credential the token was issued to.
+    cid: String,
+    /// The customer session, for customer tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+    jti: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// A token just issued.
+pub struct IssuedToken {
+    /// The encoded JWT.
+    pub token: SecretString,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    /// When it was issued (Unix seconds).
+    pub created_at: i64,
+}
+
+/// What a token is issued for.
+pub struct TokenSubject<'a> {
+    /// The holder's role.
+    pub role: Role,
+    /// The holder's mode.
+    pub mode: Mode,
+    /// The credential the token is issued to.
+    pub credential_id: &'a str,
+    /// The customer, for customer tokens.
+    pub customer_id: Option<&'a str>,
+    /// The customer session, for customer tokens.
+    pub session_id: Option<&'a str>,
+}
+
+/// Signs and verifies access tokens.
+pub struct TokenSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// A token that verified, with the session it needs checked (customer tokens only).
+pub struct VerifiedToken {
+    /// The caller.
+    pub principal: Principal,
+    /// The customer session the token belongs to.
+    pub session_id: Option<String>,
+}
+
+impl TokenSigner {
+    /// The signer for this database: the configured key, or the one kept in the database
+    /// (made on first start; concurrent first starts agree on one).
+    pub async fn load(db: &Db, configured: Option<&SecretString>) -> anyhow::Result<TokenSigner> {
+        let key = match configured {
+            Some(key) => key.expose_secret().as_bytes().to_vec(),
+            None => stored_key(&mut db.conn().await?).await?.into_bytes(),
+        };
+        Ok(TokenSigner::from_key(&key))
+    }
+
+    fn from_key(key: &[u8]) -> TokenSigner {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        TokenSigner {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+        }
+    }
+
+    /// Issues a token for `subject`, valid for `lifetime`.
+    pub fn issue(
+        &self,
+        subject: &TokenSubject<'_>,
+        lifetime: Duration,
+    ) -> anyhow::Result<IssuedToken> {
+        let iat = Utc::now().timestamp();
+        let expires_in = lifetime.as_secs() as i64;
+        let claims = Claims {
+            sub: subject
+                .customer_id
+                .unwrap_or(subject.credential_id)
+                .to_owned(),
+            role: subject.role,
+            mode: subject.mode,
+            cid: subject.credential_id.to_owned(),
+            sid: subject.session_id.map(str::to_owned),
+            jti: secrets::random_id(20),
+            iat,
+            exp: iat + expires_in,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok(IssuedToken {
+            token: SecretString::from(token),
+            expires_in,
+            created_at: iat,
+        })
+    }
+
+    /// Verifies a token's signature and expiry. None for anything that is not a valid token.
+    pub fn verify(&self, token: &str) -> Option<VerifiedToken> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let customer_id = (claims.role == Role::Customer).then(|| claims.sub.clone());
+        if claims.role == Role::Customer && claims.sid.is_none() {
+            return None;
+        }
+        Some(VerifiedToken {
+            principal: Principal {
+                role: claims.role,
+                mode: claims.mode,
+                credential_id: claims.cid,
+                customer_id,
+                token_id: claims.jti,
+            },
+            session_id: claims.sid,
+        })
+    }
+
+    /// Reads a token's id and expiry without trusting it beyond its signature (for revoke).
+    pub fn token_id_and_expiry(&self, token: &str) -> Option<(String, i64)> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        Some((claims.jti, claims.exp))
+    }
+}
+
+async fn stored_key(conn: &mut Conn) -> DbResult<String> {
+    let candidate = secrets::random_secret();
+    db_run!(conn, |c| {
+        diesel::insert_into(settings::table)
+            .values((
+                settings::name.eq(SIGNING_KEY_SETTING),
+                settings::value.eq(&candidate),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await?;
+        settings::table
+            .find(SIGNING_KEY_SETTING)
+            .select(settings::value)
+            .first::<String>(c)
+            .await
+    })
+    .map_err(Into::into)
+}
+
+/// Tokens revoked before their expiry and revoked credentials, mirrored in memory so that
+/// verifying a token needs no database round trip. Every instance refreshes it from the
+/// database every few seconds, and at once for its own revocations.
+#[derive(Default)]
+pub struct RevocationList {
+    state: RwLock<Revoked>,
+}
+
+#[derive(Default)]
+struct Revoked {
+    tokens: HashSet<String>,
+    credentials: HashSet<String>,
+}
+
+/// How often each instance re-reads the revocations made by others.
+pub const REVOCATION_REFRESH: Duration = Duration::from_secs(5);
+
+impl RevocationList {
+    /// True when the token or its credential has been revoked.
+    pub fn is_revoked(&self, principal: &Principal) -> bool {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.tokens.contains(&principal.token_id)
+            || state.credentials.contains(&principal.credential_id)
+    }
+
+    /// Records the revocation of an access token (until it would have expired anyway).
+    pub async fn revoke_token(&self, conn: &mut Conn, jti: &str, exp: i64) -> DbResult<()> {
+        let expires_at = chrono::DateTime::from_timestamp(exp, 0)
+            .map(|t| t.naive_utc())
+            .unwrap_or_else(now);
+        db_run!(conn, |c| {
+            diesel::insert_into(revoked_tokens::table)
+                .values((
+                    revoked_tokens::jti.eq(jti),
+                    revoked_tokens::expires_at.eq(expires_at),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await
+        })?;
+        self.write().tokens.insert(jti.to_owned());
+        Ok(())
+    }
+
+    /// Re-reads the revocations from the database, forgetting tokens that have expired.
+    pub async fn refresh(&self, conn: &mut Conn) -> DbResult<()> {
+        let current = now();
+        let tokens: Vec<String> = db_run!(conn, |c| {
+            diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(current)))
+                .execute(c)
+                .await?;
+            revoked_tokens::table
+                .select(revoked_tokens::jti)
+                .load(c)
+                .await
+        })?;
+        let credentials = credentials::revoked_ids(conn).await?;
+        *self.write() = Revoked {
+            tokens: tokens.into_iter().collect(),
+            credentials: credentials.into_iter().collect(),
+        };
+        Ok(())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Revoked> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,145 @@
+//! Typed configuration: every setting is a flag and an environment variable, read once at
+//! start and validated. Secrets are wrapped so they never print.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::db::{DatabaseUrl, PoolOptions};
+
+/// How the service is configured. `reset-gateway --help` lists every setting.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// `postgres://...` for PostgreSQL, or a SQLite file (`sqlite://path` or a path).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        default_value = "sqlite://data/reset-gateway.db"
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// Address and port to serve on.
+    #[arg(
+        long = "listen",
+        env = "LISTEN_ADDR",
+        global = true,
+        default_value = "127.0.0.1:4000"
+    )]
+    pub listen_addr: SocketAddr,
+
+    /// How long a password reset token stays valid (`6h`, `30m`, `2s`).
+    #[arg(long, env = "RESET_TOKEN_TTL", global = true, default_value = "6h",
+          value_parser = humantime::parse_duration)]
+    pub reset_token_ttl: Duration,
+
+    /// Key that signs access tokens (at least 32 bytes). When unset, a key is generated
+    /// once and kept in the database, so every instance on one database agrees.
+    #[arg(long, env = "TOKEN_SIGNING_KEY", global = true, hide_env_values = true,
+          value_parser = parse_secret)]
+    pub token_signing_key: Option<SecretString>,
+
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(
+        long,
+        env = "ARGON2_MEMORY_KIB",
+        global = true,
+        default_value_t = 19_456
+    )]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(long, env = "ARGON2_ITERATIONS", global = true, default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes (OWASP: 1).
+    #[arg(long, env = "ARGON2_PARALLELISM", global = true, default_value_t = 1)]
+    pub argon2_parallelism: u32,
+
+    /// Password hashes computed at once (0: one per CPU core). Bounds argon2's memory.
+    #[arg(long, env = "HASH_CONCURRENCY", global = true, default_value_t = 0)]
+    pub hash_concurrency: usize,
+
+    /// Shortest password accepted.
+    #[arg(long, env = "MIN_PASSWORD_LENGTH", global = true, default_value_t = 8)]
+    pub min_password_length: usize,
+
+    /// Most database connections kept open.
+    #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 10)]
+    pub db_pool_size: usize,
+
+    /// How long a request waits for a database connection.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub db_acquire_timeout: Duration,
+
+    /// Longest a single SQL statement may run (SQLite: longest wait for the write lock).
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT", global = true, default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub db_statement_timeout: Duration,
+
+    /// Origins allowed by CORS, comma separated (`*` for any; empty: no CORS headers).
+    #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Whether integration credentials may introspect the schema.
+    #[arg(long, env = "INTROSPECTION", global = true, default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Log format: `text` for people, `json` for log pipelines.
+    #[arg(long, env = "LOG_FORMAT", global = true, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 bytes long".into());
+    }
+    Ok(SecretString::from(s.to_owned()))
+}
+
+impl Config {
+    /// The configuration from defaults alone, with `database_url` set: a starting point
+    /// for tests and tools that build a `Config` in code.
+    pub fn with_database(database_url: DatabaseUrl) -> Config {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
+        // Built-in defaults (and whatever the environment sets), then the given database.
+        let mut config = Defaults::parse_from(["reset-gateway"]).config;
+        config.database_url = database_url;
+        config
+    }
+
+    /// The pool settings derived from this configuration.
+    pub fn pool_options(&self) -> PoolOptions {
+        PoolOptions {
+            max_size: self.db_pool_size.max(1),
+            acquire_timeout: self.db_acquire_timeout,
+            statement_timeout: self.db_statement_timeout,
+        }
+    }
+
+    /// Hashes computed at once: the configured value, or one per core.
+    pub fn hash_workers(&self) -> usize {
+        match self.hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}

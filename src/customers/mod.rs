@@ -1,0 +1,112 @@
+//! Customers: the people whose passwords are reset. The model, its queries, and the rules
+//! for who may create, read, change and delete them.
+
+mod email;
+pub mod queries;
+mod rules;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+pub use email::{Email, EmailProblem};
+pub use rules::{CustomerChanges, NewCustomerInput, create, delete, find_visible, list, update};
+
+use crate::auth::password::HashError;
+use crate::db::DbError;
+use crate::db::schema::customers;
+use crate::listing::{Direction, FieldProblem};
+
+/// A customer as clients see it (the password hash is never loaded with it).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    /// Opaque random id.
+    pub id: String,
+    /// `test` or `live`.
+    pub mode: String,
+    /// Normalised email address.
+    pub email: String,
+    /// True once the customer has a password (a guest has none).
+    #[diesel(select_expression = customers::password_hash.is_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::IsNotNull<customers::password_hash>)]
+    pub has_password: bool,
+    /// The integrator's own identifier.
+    pub reference: Option<String>,
+    /// Where `reference` comes from.
+    pub reference_origin: Option<String>,
+    /// Key-value pairs, as JSON text.
+    pub metadata: String,
+    /// When it was created (UTC).
+    pub created_at: NaiveDateTime,
+    /// When it was last changed (UTC).
+    pub updated_at: NaiveDateTime,
+}
+
+impl Customer {
+    /// The metadata as a JSON object (an empty one if the stored text were ever damaged).
+    pub fn metadata(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.metadata).unwrap_or_default()
+    }
+}
+
+/// What customers can be filtered on (Commerce Layer's predicate names).
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Email equals (case-insensitive).
+    pub email_eq: Option<String>,
+    /// Email contains (case-insensitive).
+    pub email_cont: Option<String>,
+    /// Email starts with (case-insensitive).
+    pub email_start: Option<String>,
+    /// Has a password, or is a guest.
+    pub has_password_eq: Option<bool>,
+    /// Reference equals.
+    pub reference_eq: Option<String>,
+}
+
+/// What customers can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerSortField {
+    /// Id.
+    Id,
+    /// Creation time (the default).
+    #[default]
+    CreatedAt,
+    /// Last change time.
+    UpdatedAt,
+    /// Reference.
+    Reference,
+    /// Reference origin.
+    ReferenceOrigin,
+    /// Email.
+    Email,
+}
+
+/// A sort order for customer lists; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CustomerSort {
+    /// The field.
+    pub field: CustomerSortField,
+    /// The direction.
+    pub direction: Direction,
+}
+
+/// Why a customer operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    /// No such customer in the caller's mode (or not one the caller may see).
+    #[error("customer not found")]
+    NotFound,
+    /// The caller may not do this.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    /// An input value was refused.
+    #[error("invalid input at {}: {}", .0.pointer, .0.key)]
+    Invalid(FieldProblem),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}

@@ -1,0 +1,284 @@
+//! Customer queries, written once for both backends.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
+use crate::auth::Mode;
+use crate::db::schema::customers;
+use crate::db::{Conn, DbResult, now};
+use crate::db_run;
+use crate::listing::{Direction, PageWindow, like_pattern};
+
+/// A customer row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = customers)]
+pub struct NewCustomer {
+    /// Opaque random id.
+    pub id: String,
+    /// `test` or `live`.
+    pub mode: String,
+    /// Normalised email.
+    pub email: String,
+    /// PHC string, none for a guest.
+    pub password_hash: Option<String>,
+    /// The integrator's identifier.
+    pub reference: Option<String>,
+    /// Where the reference comes from.
+    pub reference_origin: Option<String>,
+    /// JSON text of an object.
+    pub metadata: String,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Last change time.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to a customer's own fields (`None`: leave as is).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = customers)]
+pub struct CustomerUpdate {
+    /// New normalised email.
+    pub email: Option<String>,
+    /// New reference (`Some(None)` clears it).
+    pub reference: Option<Option<String>>,
+    /// New reference origin (`Some(None)` clears it).
+    pub reference_origin: Option<Option<String>>,
+    /// New metadata as JSON text.
+    pub metadata: Option<String>,
+    /// Always set: the change time.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Builds the filtered query for one backend; expanded inside `db_run!` so that each
+/// backend infers its own boxed query type.
+macro_rules! filtered {
+    ($mode:expr, $filter:expr) => {{
+        let filter: &CustomerFilter = $filter;
+        let mut query = customers::table
+            .filter(customers::mode.eq($mode.as_str()))
+            .into_boxed();
+        if let Some(email) = &filter.email_eq {
+            query = query.filter(customers::email.eq(email.trim().to_lowercase()));
+        }
+        if let Some(part) = &filter.email_cont {
+            let pattern = like_pattern(&part.trim().to_lowercase(), true);
+            query = query.filter(customers::email.like(pattern).escape('\\'));
+        }
+        if let Some(start) = &filter.email_start {
+            let pattern = like_pattern(&start.trim().to_lowercase(), false);
+            query = query.filter(customers::email.like(pattern).escape('\\'));
+        }
+        if let Some(has_password) = filter.has_password_eq {
+            query = if has_password {
+                query.filter(customers::password_hash.is_not_null())
+            } else {
+                query.filter(customers::password_hash.is_null())
+            };
+        }
+        if let Some(reference) = &filter.reference_eq {
+            query = query.filter(customers::reference.eq(reference));
+        }
+        query
+    }};
+}
+
+macro_rules! sorted {
+    ($query:expr, $sort:expr) => {{
+        let sort: CustomerSort = $sort;
+        let query = $query;
+        let query = match (sort.field, sort.direction) {
+            (CustomerSortField::Id, Direction::Asc) => query.order_by(customers::id.asc()),
+            (CustomerSortField::Id, Direction::Desc) => query.order_by(customers::id.desc()),
+            (CustomerSortField::CreatedAt, Direction::Asc) => {
+                query.order_by(customers::created_at.asc())
+            }
+            (CustomerSortField::CreatedAt, Direction::Desc) => {
+                query.order_by(customers::created_at.desc())
+            }
+            (CustomerSortField::UpdatedAt, Direction::Asc) => {
+                query.order_by(customers::updated_at.asc())
+            }
+            (CustomerSortField::UpdatedAt, Direction::Desc) => {
+                query.order_by(customers::updated_at.desc())
+            }
+            (CustomerSortField::Reference, Direction::Asc) => {
+                query.order_by(customers::reference.asc())
+            }
+            (CustomerSortField::Reference, Direction::Desc) => {
+                query.order_by(customers::reference.desc())
+            }
+            (CustomerSortField::ReferenceOrigin, Direction::Asc) => {
+                query.order_by(customers::reference_origin.asc())
+            }
+            (CustomerSortField::ReferenceOrigin, Direction::Desc) => {
+                query.order_by(customers::reference_origin.desc())
+            }
+            (CustomerSortField::Email, Direction::Asc) => query.order_by(customers::email.asc()),
+            (CustomerSortField::Email, Direction::Desc) => query.order_by(customers::email.desc()),
+        };
+        match sort.direction {
+            Direction::Asc => query.then_order_by(customers::id.asc()),
+            Direction::Desc => query.then_order_by(customers::id.desc()),
+        }
+    }};
+}
+
+/// One customer of this mode.
+pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Customer>> {
+    Ok(db_run!(conn, |c| {
+        customers::table
+            .find(id)
+            .filter(customers::mode.eq(mode.as_str()))
+            .select(Customer::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// The customers of this mode among `ids`, in no particular order (for data loaders).
+pub async fn find_many(conn: &mut Conn, mode: Mode, ids: &[String]) -> DbResult<Vec<Customer>> {
+    Ok(db_run!(conn, |c| {
+        customers::table
+            .filter(customers::id.eq_any(ids))
+            .filter(customers::mode.eq(mode.as_str()))
+            .select(Customer::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+/// The customer of this mode with this (normalised) email.
+pub async fn find_by_email(conn: &mut Conn, mode: Mode, email: &str) -> DbResult<Option<Customer>> {
+    Ok(db_run!(conn, |c| {
+        customers::table
+            .filter(customers::mode.eq(mode.as_str()))
+            .filter(customers::email.eq(email))
+            .select(Customer::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// The id and password hash of the customer with this email, for logging in.
+pub async fn find_credentials(
+    conn: &mut Conn,
+    mode: Mode,
+    email: &str,
+) -> DbResult<Option<(String, Option<String>)>> {
+    Ok(db_run!(conn, |c| {
+        customers::table
+            .filter(customers::mode.eq(mode.as_str()))
+            .filter(customers::email.eq(email))
+            .select((customers::id, customers::password_hash))
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// A page of customers.
+pub async fn list(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    window: PageWindow,
+) -> DbResult<Vec<Customer>> {
+    Ok(db_run!(conn, |c| {
+        sorted!(filtered!(mode, filter), sort)
+            .select(Customer::as_select())
+            .offset(window.offset)
+            .limit(window.limit)
+            .load(c)
+            .await
+    })?)
+}
+
+/// How many customers match.
+pub async fn count(conn: &mut Conn, mode: Mode, filter: &CustomerFilter) -> DbResult<i64> {
+    Ok(db_run!(conn, |c| {
+        filtered!(mode, filter).count().get_result(c).await
+    })?)
+}
+
+/// Inserts a customer and returns it as stored.
+pub async fn insert(conn: &mut Conn, customer: &NewCustomer) -> DbResult<Customer> {
+    Ok(db_run!(conn, |c| {
+        diesel::insert_into(customers::table)
+            .values(customer)
+            .returning(Customer::as_returning())
+            .get_result(c)
+            .await
+    })?)
+}
+
+/// Applies field changes; None when there is no such customer in this mode.
+pub async fn update(
+    conn: &mut Conn,
+    mode: Mode,
+    id: &str,
+    changes: &CustomerUpdate,
+) -> DbResult<Option<Customer>> {
+    Ok(db_run!(conn, |c| {
+        diesel::update(
+            customers::table
+                .find(id)
+                .filter(customers::mode.eq(mode.as_str())),
+        )
+        .set(changes)
+        .returning(Customer::as_returning())
+        .get_result(c)
+        .await
+        .optional()
+    })?)
+}
+
+/// Gives a guest a password. False when the customer already has one (or is gone).
+pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbResult<bool> {
+    let changed = db_run!(conn, |c| {
+        diesel::update(
+            customers::table
+                .find(id)
+                .filter(customers::password_hash.is_null()),
+        )
+        .set((
+            customers::password_hash.eq(hash),
+            customers::updated_at.eq(now()),
+        ))
+        .execute(c)
+        .await
+    })?;
+    Ok(changed == 1)
+}
+
+/// Replaces a customer's password hash (reset flow, or a rehash on login).
+pub async fn set_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()> {
+    db_run!(conn, |c| {
+        diesel::update(customers::table.find(id))
+            .set((
+                customers::password_hash.eq(hash),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Deletes a customer of this mode. False when there was none.
+pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
+    let deleted = db_run!(conn, |c| {
+        diesel::delete(
+            customers::table
+                .find(id)
+                .filter(customers::mode.eq(mode.as_str())),
+        )
+        .execute(c)
+        .await
+    })?;
+    Ok(deleted == 1)
+}

@@ -1,0 +1,226 @@
+//! The customer operations and their rules beyond the role table (which the GraphQL
+//! guards hold): customers reach only themselves, a password is set this way only for a
+//! guest and only by an integration, emails are unique per mode.
+
+use futures_util::FutureExt;
+
+use super::queries::{self, CustomerUpdate, NewCustomer};
+use super::{Customer, CustomerError, CustomerFilter, CustomerSort, Email};
+use crate::auth::password::{Password, PasswordHasher};
+use crate::auth::{Principal, Role, secrets, sessions};
+use crate::db::{Db, now};
+use crate::listing::{FieldProblem, Page, PageWindow};
+
+/// What a new customer is made of.
+#[derive(Debug, Default)]
+pub struct NewCustomerInput {
+    /// Email address (required).
+    pub email: String,
+    /// Password; none makes a guest.
+    pub password: Option<Password>,
+    /// The integrator's identifier.
+    pub reference: Option<String>,
+    /// Where the reference comes from.
+    pub reference_origin: Option<String>,
+    /// Key-value pairs.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Changes to a customer: `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct CustomerChanges {
+    /// New email address.
+    pub email: Option<String>,
+    /// A password for a guest.
+    pub password: Option<Password>,
+    /// New reference.
+    pub reference: Option<Option<String>>,
+    /// New reference origin.
+    pub reference_origin: Option<Option<String>>,
+    /// New metadata (replaces the old).
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn parse_email(raw: &str) -> Result<Email, CustomerError> {
+    Email::parse(raw).map_err(|problem| {
+        let message = match problem {
+            super::EmailProblem::Blank => "can't be blank",
+            super::EmailProblem::Invalid => "is not a valid email address",
+        };
+        CustomerError::Invalid(FieldProblem::new("/input/email", problem.key(), message))
+    })
+}
+
+fn email_taken() -> CustomerError {
+    CustomerError::Invalid(FieldProblem::new(
+        "/input/email",
+        "taken",
+        "has already been taken",
+    ))
+}
+
+async fn hash_new_password(
+    hasher: &PasswordHasher,
+    password: &Password,
+) -> Result<String, CustomerError> {
+    hasher.check(password).map_err(|problem| {
+        CustomerError::Invalid(FieldProblem::new(
+            "/input/password",
+            problem.key(),
+            "does not meet the password rules",
+        ))
+    })?;
+    Ok(hasher.hash(password).await?)
+}
+
+fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::Value::Object(metadata.clone()).to_string()
+}
+
+/// Creates a customer in the caller's mode (a guest when no password is given).
+pub async fn create(
+    db: &Db,
+    hasher: &PasswordHasher,
+    caller: &Principal,
+    input: NewCustomerInput,
+) -> Result<Customer, CustomerError> {
+    let email = parse_email(&input.email)?;
+    let password_hash = match &input.password {
+        Some(password) => Some(hash_new_password(hasher, password).await?),
+        None => None,
+    };
+    let created_at = now();
+    let row = NewCustomer {
+        id: secrets::random_id(10),
+        mode: caller.mode.as_str().to_owned(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        reference: input.reference,
+        reference_origin: input.reference_origin,
+        metadata: metadata_text(&input.metadata.unwrap_or_default()),
+        created_at,
+        updated_at: created_at,
+    };
+    let mut conn = db.conn().await?;
+    queries::insert(&mut conn, &row).await.map_err(|e| match e {
+        e if e.is_unique_violation() => email_taken(),
+        e => e.into(),
+    })
+}
+
+/// The customer `id`, if the caller may see it: integrations see their whole mode, a
+/// customer only themself.
+pub async fn find_visible(
+    db: &Db,
+    caller: &Principal,
+    id: &str,
+) -> Result<Customer, CustomerError> {
+    if caller.role == Role::Customer && !caller.is_customer(id) {
+        return Err(CustomerError::NotFound);
+    }
+    let mut conn = db.conn().await?;
+    queries::find(&mut conn, caller.mode, id)
+        .await?
+        .ok_or(CustomerError::NotFound)
+}
+
+/// A page of the caller's mode's customers, with the total when asked for.
+pub async fn list(
+    db: &Db,
+    caller: &Principal,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    window: PageWindow,
+    with_total: bool,
+) -> Result<(Page<Customer>, Option<i64>), CustomerError> {
+    let mut conn = db.conn().await?;
+    let probe = PageWindow {
+        limit: window.limit + 1,
+        ..window
+    };
+    let mut items = queries::list(&mut conn, caller.mode, filter, sort, probe).await?;
+    let has_next = items.len() as i64 > window.limit;
+    items.truncate(window.limit as usize);
+    let total = match with_total {
+        true => Some(queries::count(&mut conn, caller.mode, filter).await?),
+        false => None,
+    };
+    let page = Page {
+        items,
+        offset: window.offset,
+        has_next,
+    };
+    Ok((page, total))
+}
+
+/// Changes a customer. A customer may change only themself and never the password this
+/// way; an integration may give a guest a password, but never replace one.
+pub async fn update(
+    db: &Db,
+    hasher: &PasswordHasher,
+    caller: &Principal,
+    id: &str,
+    changes: CustomerChanges,
+) -> Result<Customer, CustomerError> {
+    if caller.role == Role::Customer && !caller.is_customer(id) {
+        return Err(CustomerError::NotFound);
+    }
+    if changes.password.is_some() && caller.role != Role::Integration {
+        return Err(CustomerError::Forbidden(
+            "only integrations may set a password",
+        ));
+    }
+    let email = changes.email.as_deref().map(parse_email).transpose()?;
+    // Hash before any transaction opens: argon2 must not hold a connection or a lock.
+    let password_hash = match &changes.password {
+        Some(password) => Some(hash_new_password(hasher, password).await?),
+        None => None,
+    };
+    let update = CustomerUpdate {
+        email: email.map(|e| e.as_str().to_owned()),
+        reference: changes.reference,
+        reference_origin: changes.reference_origin,
+        metadata: changes.metadata.as_ref().map(metadata_text),
+        updated_at: Some(now()),
+    };
+    let mode = caller.mode;
+    let id = id.to_owned();
+    let mut conn = db.conn().await?;
+    conn.transaction(move |conn| {
+        async move {
+            let updated = queries::update(conn, mode, &id, &update)
+                .await
+                .map_err(|e| match e {
+                    e if e.is_unique_violation() => email_taken(),
+                    e => CustomerError::from(e),
+                })?
+                .ok_or(CustomerError::NotFound)?;
+            let Some(hash) = password_hash else {
+                return Ok(updated);
+            };
+            if !queries::set_password_if_unset(conn, &id, &hash).await? {
+                return Err(CustomerError::Invalid(FieldProblem::new(
+                    "/input/password",
+                    "already_set",
+                    "this customer already has a password: use a password reset",
+                )));
+            }
+            sessions::end_all_for_customer(conn, &id).await?;
+            Ok(queries::find(conn, mode, &id).await?.unwrap_or(updated))
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Deletes a customer (an integration, or the customer themself) and returns its id.
+pub async fn delete(db: &Db, caller: &Principal, id: &str) -> Result<String, CustomerError> {
+    if caller.role == Role::Customer && !caller.is_customer(id) {
+        return Err(CustomerError::NotFound);
+    }
+    let mut conn = db.conn().await?;
+    match queries::delete(&mut conn, caller.mode, id).await? {
+        true => Ok(id.to_owned()),
+        false => Err(CustomerError::NotFound),
+    }
+}

@@ -1,0 +1,161 @@
+//! Opening the pool: which backend a URL names, and how each connection is set up.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Db, PgConn, Pool, SqliteConn};
+
+/// A parsed `DATABASE_URL`: PostgreSQL or a SQLite file. Any other scheme is refused.
+#[derive(Clone)]
+pub enum DatabaseUrl {
+    /// `postgres://` or `postgresql://`; the URL may hold a password, so it is secret.
+    Postgres(SecretString),
+    /// `sqlite://path`, `sqlite:path` or a plain file path.
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(_) => f.write_str("Postgres([REDACTED])"),
+            DatabaseUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(SecretString::from(s.to_owned())));
+        }
+        let path = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+            .unwrap_or(s);
+        if path.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if path.contains("://") {
+            return Err("unsupported database URL scheme: use postgres:// or sqlite://".into());
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// How the pool is sized and how long a caller waits for a connection.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Most connections kept open.
+    pub max_size: usize,
+    /// How long to wait for a connection before giving up.
+    pub acquire_timeout: Duration,
+    /// Longest a single statement may run (PostgreSQL `statement_timeout`; SQLite's busy
+    /// timeout bounds the wait for the write lock).
+    pub statement_timeout: Duration,
+}
+
+impl Db {
+    /// Opens the pool for `url`. SQLite's file and folder are created when missing.
+    pub async fn connect(url: &DatabaseUrl, options: &PoolOptions) -> anyhow::Result<Db> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let pool = match url {
+            DatabaseUrl::Postgres(url) => {
+                let setup = pg_setup(statements.clone(), options.statement_timeout);
+                Pool::Pg(build_pool(url.expose_secret(), setup, options)?)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let path = path.to_string_lossy().into_owned();
+                let setup = sqlite_setup(statements.clone(), options.statement_timeout);
+                Pool::Sqlite(build_pool(&path, setup, options)?)
+            }
+        };
+        Ok(Db { pool, statements })
+    }
+}
+
+type Setup<C> = diesel_async::pooled_connection::SetupCallback<C>;
+
+fn build_pool<C>(url: &str, setup: Setup<C>, options: &PoolOptions) -> anyhow::Result<DeadPool<C>>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    let mut config = ManagerConfig::default();
+    // Broken connections are detected by the connection itself; no ping per checkout.
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = setup;
+    let manager = AsyncDieselConnectionManager::<C>::new_with_config(url, config);
+    Ok(DeadPool::builder(manager)
+        .max_size(options.max_size)
+        .wait_timeout(Some(options.acquire_timeout))
+        .create_timeout(Some(options.acquire_timeout))
+        .recycle_timeout(Some(options.acquire_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?)
+}
+
+fn statement_counter(statements: Arc<AtomicU64>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            statements.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn pg_setup(statements: Arc<AtomicU64>, statement_timeout: Duration) -> Setup<PgConn> {
+    Box::new(move |url| {
+        let statements = statements.clone();
+        let url = url.to_owned();
+        async move {
+            let mut conn = PgConn::establish(&url).await?;
+            let sql = format!(
+                "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
+                statement_timeout.as_millis()
+            );
+            conn.batch_execute(&sql)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.set_instrumentation(statement_counter(statements));
+            Ok(conn)
+        }
+        .boxed()
+    })
+}
+
+fn sqlite_setup(statements: Arc<AtomicU64>, busy_timeout: Duration) -> Setup<SqliteConn> {
+    Box::new(move |path| {
+        let statements = statements.clone();
+        let path = path.to_owned();
+        async move {
+            let mut conn = SqliteConn::establish(&path).await?;
+            let sql = format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                busy_timeout.as_millis()
+            );
+            conn.batch_execute(&sql)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.set_instrumentation(statement_counter(statements));
+            Ok(conn)
+        }
+        .boxed()
+    })
+}

@@ -1,0 +1,213 @@
+//! The database: one pool over PostgreSQL or SQLite, and the one place that dispatches to
+//! the backend.
+//!
+//! Query code is written once, inside [`db_run!`](crate::db_run), which repeats the body for
+//! each backend's connection type so that each is type-checked on its own. Nothing outside
+//! this module names a backend.
+
+mod connect;
+mod migrate;
+pub mod schema;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::result::Error as DieselError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use futures_util::future::BoxFuture;
+
+pub use connect::{DatabaseUrl, PoolOptions};
+pub use migrate::run_migrations;
+
+/// The PostgreSQL connection: diesel-async's native one.
+pub type PgConn = AsyncPgConnection;
+/// The SQLite connection: diesel's sync one, run on the blocking pool by diesel-async.
+pub type SqliteConn =
+    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time (the database is down or the pool is exhausted).
+    #[error("no database connection available: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error(transparent)]
+    Query(#[from] DieselError),
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation (a concurrent insert won).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The result of a database call.
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone)]
+enum Pool {
+    Pg(DeadPool<PgConn>),
+    Sqlite(DeadPool<SqliteConn>),
+}
+
+/// The shared handle to the database: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    statements: Arc<AtomicU64>,
+}
+
+/// A connection checked out of the pool. Pass `&mut Conn` to query functions so that
+/// they run the same inside or outside a transaction.
+pub enum Conn {
+    /// A PostgreSQL connection.
+    Pg(Object<PgConn>),
+    /// A SQLite connection.
+    Sqlite(Object<SqliteConn>),
+}
+
+/// Runs the same query code on whichever backend `conn` is: the one dispatch point.
+///
+/// `db_run!(conn, |c| expr)` binds `c` to the backend connection and evaluates `expr`
+/// once per backend arm, so each arm is type-checked against its own backend.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Pg($c) => {
+                let $c: &mut $crate::db::PgConn = &mut *$c;
+                $body
+            }
+            $crate::db::Conn::Sqlite($c) => {
+                let $c: &mut $crate::db::SqliteConn = &mut *$c;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Checks a connection out of the pool, failing after the acquire timeout.
+    pub async fn conn(&self) -> DbResult<Conn> {
+        let unavailable = |e: &dyn std::fmt::Display| DbError::Unavailable(e.to_string());
+        Ok(match &self.pool {
+            Pool::Pg(p) => Conn::Pg(p.get().await.map_err(|e| unavailable(&e))?),
+            Pool::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| unavailable(&e))?),
+        })
+    }
+
+    /// One round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> DbResult<()> {
+        let mut conn = self.conn().await?;
+        db_run!(&mut conn, |c| {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+                .get_result::<i32>(c)
+                .await
+        })?;
+        Ok(())
+    }
+
+    /// How many SQL statements this process has sent so far (for tests and benchmarks).
+    pub fn statements_sent(&self) -> u64 {
+        AtomicU64::load(&self.statements, Ordering::Relaxed)
+    }
+
+    /// The name of the backend in use: `postgres` or `sqlite`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.pool {
+            Pool::Pg(_) => "postgres",
+            Pool::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Connections in the pool and how many are idle: `(size, available)`.
+    pub fn pool_status(&self) -> (usize, usize) {
+        let status = match &self.pool {
+            Pool::Pg(p) => p.status(),
+            Pool::Sqlite(p) => p.status(),
+        };
+        (status.size, status.available)
+    }
+}
+
+impl Conn {
+    /// Runs `work` inside one transaction (on SQLite, `BEGIN IMMEDIATE`, so concurrent
+    /// writers queue on the busy timeout instead of failing at commit).
+    pub async fn transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send,
+        E: From<DbError> + Send,
+        T: Send,
+    {
+        self.begin().await.map_err(|e| E::from(e.into()))?;
+        match work(self).await {
+            Ok(value) => {
+                self.commit().await.map_err(|e| E::from(e.into()))?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The caller's error is the one worth reporting; a failed rollback leaves
+                // the connection marked broken, and the pool discards it.
+                let _ = self.rollback().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn begin(&mut self) -> Result<(), DieselError> {
+        match self {
+            Conn::Pg(c) => {
+                let c: &mut PgConn = c;
+                <PgConn as AsyncConnection>::TransactionManager::begin_transaction(c).await
+            }
+            Conn::Sqlite(c) => {
+                let c: &mut SqliteConn = c;
+                c.spawn_blocking(|c| {
+                    diesel::connection::AnsiTransactionManager::begin_transaction_sql(
+                        c,
+                        "BEGIN IMMEDIATE",
+                    )
+                })
+                .await
+            }
+        }
+    }
+
+    async fn commit(&mut self) -> Result<(), DieselError> {
+        db_run!(self, |c| commit_on(c).await)
+    }
+
+    async fn rollback(&mut self) -> Result<(), DieselError> {
+        db_run!(self, |c| rollback_on(c).await)
+    }
+}
+
+async fn commit_on<C: AsyncConnection>(c: &mut C) -> Result<(), DieselError> {
+    C::TransactionManager::commit_transaction(c).await
+}
+
+async fn rollback_on<C: AsyncConnection>(c: &mut C) -> Result<(), DieselError> {
+    C::TransactionManager::rollback_transaction(c).await
+}
+
+/// The current time as the database keeps it: UTC, truncated to microseconds (SQLite would
+/// keep nanoseconds, PostgreSQL does not).
+pub fn now() -> chrono::NaiveDateTime {
+    truncate_to_micros(chrono::Utc::now().naive_utc())
+}
+
+/// Truncates a timestamp to microseconds, the precision both backends keep.
+pub fn truncate_to_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let nanos = t.nanosecond() / 1_000 * 1_000;
+    t.with_nanosecond(nanos).unwrap_or(t)
+}

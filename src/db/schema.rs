@@ -1,0 +1,62 @@
+//! The tables, written once for both backends: text ids, `Timestamp` kept in UTC, JSON as text.
+
+diesel::table! {
+    api_credentials (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        mode -> Text,
+        secret_digest -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        mode -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        reference_origin -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_sessions (id) {
+        id -> Text,
+        customer_id -> Text,
+        credential_id -> Text,
+        refresh_token_digest -> Text,
+        refresh_expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(customer_sessions -> customers (customer_id));
+diesel::joinable!(customer_sessions -> api_credentials (credential_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    api_credentials,
+    customers,
+    customer_sessions,
+    revoked_tokens,
+    settings,
+);

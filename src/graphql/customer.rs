@@ -1,0 +1,309 @@
+//! The `Customer` type and its root fields. Resolvers parse, call the customers module and
+//! map the result; the rules live in `crate::customers`.
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
+
+use super::error::GraphqlResult;
+use super::guards::{
+    INTEGRATION, INTEGRATION_OR_CUSTOMER, INTEGRATION_OR_SALES_CHANNEL, RoleGuard, principal, state,
+};
+use super::pagination::{self, ListConnection};
+use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
+use crate::auth::password::Password;
+use crate::customers::{self, Customer};
+
+/// A customer of the store: a guest until a password is set, then able to log in.
+pub struct CustomerNode(pub Customer);
+
+/// A customer of the store: a guest until a password is set, then able to log in.
+#[Object(name = "Customer")]
+impl CustomerNode {
+    /// Unique identifier (opaque, random).
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    /// Email address, lowercased.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// True when the customer has a password; false for a guest.
+    async fn has_password(&self) -> bool {
+        self.0.has_password
+    }
+
+    /// The customer's status; `PROSPECT` until orders exist in this service.
+    async fn status(&self) -> CustomerStatus {
+        CustomerStatus::Prospect
+    }
+
+    /// Your own identifier for the customer (ERP, CRM, ...).
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+
+    /// Where `reference` comes from.
+    async fn reference_origin(&self) -> Option<&str> {
+        self.0.reference_origin.as_deref()
+    }
+
+    /// Key-value pairs you attached to the customer.
+    async fn metadata(&self) -> Json {
+        Json(self.0.metadata())
+    }
+
+    /// When the customer was created.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    /// When the customer was last changed.
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
+    }
+
+    /// Facts about the record: its mode.
+    async fn meta(&self) -> ResourceMeta {
+        ResourceMeta {
+            mode: Mode::from_stored(&self.0.mode),
+        }
+    }
+}
+
+/// Where a customer stands commercially.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerStatus {
+    /// No order placed yet.
+    Prospect,
+    /// One order placed.
+    Acquired,
+    /// More than one order placed.
+    Repeat,
+}
+
+/// Filters for the customers list (Commerce Layer predicate names); all given ones apply.
+#[derive(InputObject, Debug, Default)]
+pub struct CustomerFilter {
+    /// Email equals (case-insensitive).
+    pub email_eq: Option<String>,
+    /// Email contains (case-insensitive).
+    pub email_cont: Option<String>,
+    /// Email starts with (case-insensitive).
+    pub email_start: Option<String>,
+    /// True for customers with a password, false for guests.
+    pub has_password_eq: Option<bool>,
+    /// Reference equals.
+    pub reference_eq: Option<String>,
+}
+
+/// Fields customers can be sorted by.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerSortField {
+    /// Id.
+    Id,
+    /// Creation time.
+    CreatedAt,
+    /// Last change time.
+    UpdatedAt,
+    /// Reference.
+    Reference,
+    /// Reference origin.
+    ReferenceOrigin,
+    /// Email.
+    Email,
+}
+
+/// A sort order for customers; ties are broken by id. Default: `createdAt`, ascending.
+#[derive(InputObject, Debug)]
+pub struct CustomerSort {
+    /// The field to sort by.
+    pub field: CustomerSortField,
+    /// The direction.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// The fields of a new customer.
+#[derive(InputObject)]
+pub struct CreateCustomerInput {
+    /// Email address; unique in the mode, compared case-insensitively.
+    pub email: String,
+    /// Password; leave it out to create a guest.
+    #[graphql(secret)]
+    pub password: Option<String>,
+    /// Your own identifier for the customer.
+    pub reference: Option<String>,
+    /// Where `reference` comes from.
+    pub reference_origin: Option<String>,
+    /// Key-value pairs to attach (a JSON object).
+    pub metadata: Option<Json>,
+}
+
+/// Changes to a customer; fields left out stay as they are, `null` clears.
+#[derive(InputObject)]
+pub struct UpdateCustomerInput {
+    /// New email address.
+    pub email: Option<String>,
+    /// A password for a guest (integrations only). A customer who has a password changes
+    /// it through a password reset.
+    #[graphql(secret)]
+    pub password: Option<String>,
+    /// New reference.
+    pub reference: MaybeUndefined<String>,
+    /// New reference origin.
+    pub reference_origin: MaybeUndefined<String>,
+    /// New metadata (replaces the old).
+    pub metadata: Option<Json>,
+}
+
+fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// Customer queries.
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// One customer by id: integrations see any customer of their mode, a customer only
+    /// themself.
+    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+    ) -> async_graphql::Result<CustomerNode> {
+        let customer = customers::find_visible(&state(ctx).db, principal(ctx)?, &id)
+            .await
+            .or_graphql()?;
+        Ok(CustomerNode(customer))
+    }
+
+    /// The customers of the caller's mode, a page at a time (integrations only).
+    #[graphql(
+        guard = "RoleGuard::new(INTEGRATION)",
+        complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
+    )]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only customers matching every given predicate.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(desc = "Sort order (default: `createdAt` ascending).")] sort: Option<
+            CustomerSort,
+        >,
+        #[graphql(desc = "Page size: 1 to 25, default 10.")] first: Option<i32>,
+        #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ListConnection<CustomerNode>> {
+        let window = pagination::window(first, after.as_deref(), "").or_graphql()?;
+        let filter = filter.unwrap_or_default();
+        let filter = customers::CustomerFilter {
+            email_eq: filter.email_eq,
+            email_cont: filter.email_cont,
+            email_start: filter.email_start,
+            has_password_eq: filter.has_password_eq,
+            reference_eq: filter.reference_eq,
+        };
+        let sort = sort.map_or_else(customers::CustomerSort::default, |s| {
+            customers::CustomerSort {
+                field: match s.field {
+                    CustomerSortField::Id => customers::CustomerSortField::Id,
+                    CustomerSortField::CreatedAt => customers::CustomerSortField::CreatedAt,
+                    CustomerSortField::UpdatedAt => customers::CustomerSortField::UpdatedAt,
+                    CustomerSortField::Reference => customers::CustomerSortField::Reference,
+                    CustomerSortField::ReferenceOrigin => {
+                        customers::CustomerSortField::ReferenceOrigin
+                    }
+                    CustomerSortField::Email => customers::CustomerSortField::Email,
+                },
+                direction: s.direction.into(),
+            }
+        });
+        let with_total = ctx.look_ahead().field("totalCount").exists();
+        let (page, total) = customers::list(
+            &state(ctx).db,
+            principal(ctx)?,
+            &filter,
+            sort,
+            window,
+            with_total,
+        )
+        .await
+        .or_graphql()?;
+        Ok(pagination::connection(page, total, CustomerNode))
+    }
+}
+
+/// Customer mutations.
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer in the caller's mode: integrations, and sales channels signing a
+    /// customer up. Without a password the customer is a guest.
+    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_SALES_CHANNEL)")]
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> async_graphql::Result<CustomerNode> {
+        let state = state(ctx);
+        let input = customers::NewCustomerInput {
+            email: input.email,
+            password: input.password.map(Password::new),
+            reference: input.reference,
+            reference_origin: input.reference_origin,
+            metadata: input.metadata.map(|m| m.0),
+        };
+        let customer = customers::create(&state.db, &state.hasher, principal(ctx)?, input)
+            .await
+            .or_graphql()?;
+        Ok(CustomerNode(customer))
+    }
+
+    /// Changes a customer: integrations any of their mode, a customer themself. Only an
+    /// integration may give a guest a password; an existing password is never replaced
+    /// this way.
+    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+        input: UpdateCustomerInput,
+    ) -> async_graphql::Result<CustomerNode> {
+        let state = state(ctx);
+        let changes = customers::CustomerChanges {
+            email: input.email,
+            password: input.password.map(Password::new),
+            reference: maybe(input.reference),
+            reference_origin: maybe(input.reference_origin),
+            metadata: input.metadata.map(|m| m.0),
+        };
+        let customer = customers::update(&state.db, &state.hasher, principal(ctx)?, &id, changes)
+            .await
+            .or_graphql()?;
+        Ok(CustomerNode(customer))
+    }
+
+    /// Deletes a customer (integrations, or the customer themself) with their password
+    /// resets and sessions; returns the deleted id.
+    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let deleted = customers::delete(&state(ctx).db, principal(ctx)?, &id)
+            .await
+            .or_graphql()?;
+        Ok(ID(deleted))
+    }
+}

@@ -1,0 +1,113 @@
+//! `POST /oauth/token` and `POST /oauth/revoke`, with JSON or form bodies.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::oauth::{self, GrantRequest, OAuthError};
+
+/// Issues an access token for one of the supported grants.
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let params = parameters(&headers, &body)?;
+        let request = GrantRequest::from_params(&params)?;
+        oauth::grant(&state, request).await
+    }
+    .await;
+    match result {
+        Ok(answer) => no_store((StatusCode::OK, Json(answer)).into_response()),
+        Err(error) => error_response(error),
+    }
+}
+
+/// Revokes a refresh or access token. Always 200 for a well-formed request (RFC 7009).
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let params = parameters(&headers, &body)?;
+        let token = params
+            .get("token")
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::InvalidRequest("`token` is required".into()))?;
+        oauth::revoke(&state, token).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store((StatusCode::OK, Json(json!({}))).into_response()),
+        Err(error) => error_response(error),
+    }
+}
+
+/// The request's parameters from a JSON object or a form body, as strings.
+fn parameters(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/json") {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| OAuthError::InvalidRequest("the body is not valid JSON".into()))?;
+        let serde_json::Value::Object(object) = value else {
+            return Err(OAuthError::InvalidRequest(
+                "the body must be a JSON object".into(),
+            ));
+        };
+        Ok(object
+            .into_iter()
+            .filter_map(|(key, value)| match value {
+                serde_json::Value::String(s) => Some((key, s)),
+                serde_json::Value::Number(n) => Some((key, n.to_string())),
+                serde_json::Value::Bool(b) => Some((key, b.to_string())),
+                _ => None,
+            })
+            .collect())
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| OAuthError::InvalidRequest("the form body is malformed".into()))?;
+        Ok(pairs.into_iter().collect())
+    } else {
+        Err(OAuthError::InvalidRequest(
+            "send application/json or application/x-www-form-urlencoded".into(),
+        ))
+    }
+}
+
+fn error_response(error: OAuthError) -> Response {
+    let status = match &error {
+        OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::Internal(cause) => {
+            tracing::error!(error = format!("{cause:#}"), "token endpoint failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let description = match &error {
+        OAuthError::Internal(_) => "internal server error".to_owned(),
+        other => other.to_string(),
+    };
+    let body = json!({ "error": error.code(), "error_description": description });
+    no_store((status, Json(body)).into_response())
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,142 @@
+//! reset-gateway: a GraphQL gateway for Commerce Layer style customer password resets and
+//! the customers they touch.
+//!
+//! [`App`] is the whole service: tests and `main` start it the same way.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod graphql;
+pub mod http;
+pub mod listing;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use auth::password::{PasswordHasher, PasswordPolicy};
+use auth::tokens::{REVOCATION_REFRESH, RevocationList, TokenSigner};
+use config::Config;
+use db::Db;
+
+/// What every request handler shares: built once at start.
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// The database pool.
+    pub db: Db,
+    /// Signs and verifies access tokens.
+    pub signer: TokenSigner,
+    /// Revoked tokens and credentials, mirrored in memory.
+    pub revocations: RevocationList,
+    /// Checks and hashes passwords.
+    pub hasher: PasswordHasher,
+    /// The GraphQL schema.
+    pub schema: graphql::AppSchema,
+}
+
+/// The service, bound to its address and ready to serve.
+pub struct App {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl App {
+    /// Opens the database (running pending migrations), loads the signing key and binds
+    /// the listening socket.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        db::run_migrations(&config.database_url).await?;
+        let db = Db::connect(&config.database_url, &config.pool_options()).await?;
+        let signer = TokenSigner::load(&db, config.token_signing_key.as_ref()).await?;
+        let revocations = RevocationList::default();
+        revocations.refresh(&mut db.conn().await?).await?;
+        let hasher = PasswordHasher::new(
+            PasswordPolicy {
+                min_length: config.min_password_length,
+            },
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            config.hash_workers(),
+        )?;
+        let schema = graphql::build_schema(&config);
+        let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+        let state = Arc::new(AppState {
+            config,
+            db,
+            signer,
+            revocations,
+            hasher,
+            schema,
+        });
+        Ok(App { listener, state })
+    }
+
+    /// The address the service listens on (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (for tests that need the database behind the service).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let refresher = tokio::spawn(refresh_revocations(self.state.clone()));
+        let router = http::router(self.state.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        refresher.abort();
+        Ok(served?)
+    }
+}
+
+/// Re-reads revocations made by other instances, every few seconds.
+async fn refresh_revocations(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(REVOCATION_REFRESH);
+    loop {
+        tick.tick().await;
+        let refreshed = match state.db.conn().await {
+            Ok(mut conn) => state.revocations.refresh(&mut conn).await,
+            Err(e) => Err(e),
+        };
+        if let Err(error) = refreshed {
+            tracing::warn!(%error, "could not refresh the revocation list");
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM: the signal to stop accepting and drain.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
