@@ -35,6 +35,8 @@ pub enum GrantRequest {
     Password {
         /// The sales channel.
         client_id: String,
+        /// A secret, if the client sent one (sales channels have none).
+        client_secret: Option<SecretString>,
         /// The customer's email.
         username: String,
         /// The customer's password.
@@ -131,6 +133,7 @@ impl GrantRequest {
             },
             "password" => GrantRequest::Password {
                 client_id: required("client_id")?.to_owned(),
+                client_secret: get("client_secret").map(|s| SecretString::from(s.to_owned())),
                 username: required("username")?.to_owned(),
                 // Passwords are taken as sent: spaces may be part of them.
                 password: Password::new(
@@ -174,10 +177,11 @@ pub async fn grant(state: &AppState, request: GrantRequest) -> Result<TokenAnswe
         }
         GrantRequest::Password {
             client_id,
+            client_secret,
             username,
             password,
         } => {
-            let credential = authenticate_client(state, &client_id, None).await?;
+            let credential = authenticate_client(state, &client_id, client_secret.as_ref()).await?;
             let (role, mode) = role_and_mode(&credential)?;
             if role != Role::SalesChannel {
                 return Err(OAuthError::UnauthorizedClient);

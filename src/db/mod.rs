@@ -68,6 +68,9 @@ pub struct Db {
 
 /// A connection checked out of the pool. Pass `&mut Conn` to query functions so that
 /// they run the same inside or outside a transaction.
+// One lives per request, on the stack; boxing the larger variant would allocate on every
+// checkout for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Conn {
     /// A PostgreSQL connection.
     Pg(Object<PgConn>),

@@ -1,6 +1,7 @@
+-- SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: hence NOT NULL.
 -- API credentials: the secret is kept only as a SHA-256 digest (NULL for public sales channels).
 CREATE TABLE api_credentials (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
     role TEXT NOT NULL,
     mode TEXT NOT NULL,
@@ -10,7 +11,7 @@ CREATE TABLE api_credentials (
 );
 
 CREATE TABLE customers (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     mode TEXT NOT NULL,
     email TEXT NOT NULL,
     password_hash TEXT,
@@ -26,7 +27,7 @@ CREATE INDEX customers_mode_reference ON customers (mode, reference);
 
 -- One row per customer login; the refresh token rotates inside it.
 CREATE TABLE customer_sessions (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     credential_id TEXT NOT NULL REFERENCES api_credentials (id) ON DELETE CASCADE,
     refresh_token_digest TEXT NOT NULL,
@@ -38,12 +39,12 @@ CREATE INDEX customer_sessions_customer_id ON customer_sessions (customer_id);
 
 -- Access tokens revoked before their expiry (by /oauth/revoke).
 CREATE TABLE revoked_tokens (
-    jti TEXT PRIMARY KEY,
+    jti TEXT PRIMARY KEY NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );
 
 -- Instance-wide settings shared by every instance on this database (the JWT signing key).
 CREATE TABLE settings (
-    name TEXT PRIMARY KEY,
+    name TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );

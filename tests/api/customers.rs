@@ -1,0 +1,124 @@
+//! Customers: what is stored, and the validation errors with their pointers.
+
+use reset_gateway::auth::{Mode, Role};
+use serde_json::{Value, json};
+
+use crate::fixtures::PASSWORD;
+use crate::harness::{error_code, on_both_databases};
+
+const CREATE: &str = "mutation($input: CreateCustomerInput!) {
+    createCustomer(input: $input) {
+        id email hasPassword status reference referenceOrigin metadata createdAt updatedAt meta { mode }
+    }
+}";
+const UPDATE: &str = "mutation($id: ID!, $input: UpdateCustomerInput!) {
+    updateCustomer(id: $id, input: $input) { id email hasPassword reference metadata updatedAt }
+}";
+
+fn problem(answer: &Value) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let ext = &answer["errors"][0]["extensions"];
+    (
+        ext["code"].as_str(),
+        ext["pointer"].as_str(),
+        ext["error"].as_str(),
+    )
+}
+
+on_both_databases! {
+    async fn a_created_customer_reads_back_as_it_was_given(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let input = json!({
+            "email": "  Grace.Hopper@Example.COM ", "password": PASSWORD,
+            "reference": "ERP-42", "referenceOrigin": "erp", "metadata": { "tier": "gold", "visits": 3 },
+        });
+        let created = app.graphql(Some(&token), CREATE, json!({ "input": input })).await;
+        let customer = &created["data"]["createCustomer"];
+        assert_eq!(customer["email"], "grace.hopper@example.com", "trimmed and lowercased");
+        assert_eq!(customer["hasPassword"], true);
+        assert_eq!(customer["status"], "PROSPECT");
+        assert_eq!(customer["reference"], "ERP-42");
+        assert_eq!(customer["referenceOrigin"], "erp");
+        assert_eq!(customer["metadata"], json!({ "tier": "gold", "visits": 3 }));
+        assert_eq!(customer["meta"]["mode"], "TEST");
+        let id = customer["id"].as_str().unwrap();
+        assert_eq!(id.len(), 10);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(customer["createdAt"].as_str().unwrap().ends_with('Z'));
+        let read = app
+            .graphql(Some(&token), "query($id: ID!) { customer(id: $id) { id email metadata } }", json!({ "id": id }))
+            .await;
+        assert_eq!(read["data"]["customer"]["email"], "grace.hopper@example.com");
+        assert_eq!(read["data"]["customer"]["metadata"], json!({ "tier": "gold", "visits": 3 }));
+    }
+
+    async fn an_email_is_taken_whatever_its_case(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        app.customer(&token, "ada@example.com", None).await;
+        let again = app.graphql(Some(&token), CREATE, json!({ "input": { "email": "ADA@example.com " } })).await;
+        assert_eq!(problem(&again), (Some("VALIDATION_ERROR"), Some("/input/email"), Some("taken")));
+        let other = app.customer(&token, "bob@example.com", None).await;
+        let renamed = app
+            .graphql(Some(&token), UPDATE, json!({ "id": other, "input": { "email": "Ada@Example.com" } }))
+            .await;
+        assert_eq!(problem(&renamed), (Some("VALIDATION_ERROR"), Some("/input/email"), Some("taken")));
+    }
+
+    async fn malformed_emails_and_short_passwords_are_refused_with_pointers(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let cases = [
+            (json!({ "email": "not-an-email" }), "/input/email", "invalid"),
+            (json!({ "email": "   " }), "/input/email", "blank"),
+            (json!({ "email": "ok@example.com", "password": "short" }), "/input/password", "too_short"),
+            (json!({ "email": "ok@example.com", "password": "x".repeat(257) }), "/input/password", "too_long"),
+        ];
+        for (input, pointer, key) in cases {
+            let answer = app.graphql(Some(&token), CREATE, json!({ "input": input })).await;
+            assert_eq!(problem(&answer), (Some("VALIDATION_ERROR"), Some(pointer), Some(key)), "{input}");
+        }
+        let listed = app.graphql(Some(&token), "{ customers { totalCount } }", json!({})).await;
+        assert_eq!(listed["data"]["customers"]["totalCount"], 0, "nothing was stored");
+    }
+
+    async fn an_existing_password_is_never_replaced_by_an_update(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let id = app.customer(&token, "set@example.com", Some(PASSWORD)).await;
+        let answer = app
+            .graphql(Some(&token), UPDATE, json!({ "id": id, "input": { "password": "a brand new password" } }))
+            .await;
+        assert_eq!(problem(&answer), (Some("VALIDATION_ERROR"), Some("/input/password"), Some("already_set")));
+        let channel = app.credential(Role::SalesChannel, Mode::Test).await;
+        let (status, _) = app.login(&channel, "set@example.com", PASSWORD).await;
+        assert_eq!(status, 200, "the old password still works");
+        let (status, _) = app.login(&channel, "set@example.com", "a brand new password").await;
+        assert_eq!(status, 400);
+    }
+
+    async fn an_update_changes_only_what_it_names_and_null_clears(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let created = app
+            .graphql(Some(&token), CREATE, json!({ "input": { "email": "u@example.com", "reference": "R1", "metadata": { "a": 1 } } }))
+            .await;
+        let id = created["data"]["createCustomer"]["id"].as_str().unwrap().to_owned();
+        let kept = app.graphql(Some(&token), UPDATE, json!({ "id": id, "input": { "metadata": { "b": 2 } } })).await;
+        assert_eq!(kept["data"]["updateCustomer"]["reference"], "R1");
+        assert_eq!(kept["data"]["updateCustomer"]["metadata"], json!({ "b": 2 }));
+        let cleared = app.graphql(Some(&token), UPDATE, json!({ "id": id, "input": { "reference": null } })).await;
+        assert_eq!(cleared["data"]["updateCustomer"]["reference"], Value::Null);
+    }
+
+    async fn metadata_must_be_a_json_object(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let answer = app
+            .graphql(Some(&token), CREATE, json!({ "input": { "email": "m@example.com", "metadata": [1, 2] } }))
+            .await;
+        assert!(answer["errors"][0]["message"].as_str().unwrap().contains("JSON object"), "{answer}");
+    }
+
+    async fn unknown_ids_are_not_found(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let answer = app
+            .graphql(Some(&token), "mutation { deleteCustomer(id: \"nope\") }", json!({}))
+            .await;
+        assert_eq!(error_code(&answer), Some("RECORD_NOT_FOUND"));
+    }
+}
