@@ -30,6 +30,10 @@ pub struct Config {
     )]
     pub listen_addr: SocketAddr,
 
+    /// The URL clients reach the service at, for `links.self` (default: from `--listen`).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// How long a password reset token stays valid (`6h`, `30m`, `2s`).
     #[arg(long, env = "RESET_TOKEN_TTL", global = true, default_value = "6h",
           value_parser = humantime::parse_duration)]
@@ -80,6 +84,11 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub db_statement_timeout: Duration,
 
+    /// How often each instance re-reads token and credential revocations made elsewhere.
+    #[arg(long, env = "REVOCATION_REFRESH", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub revocation_refresh: Duration,
+
     /// Origins allowed by CORS, comma separated (`*` for any; empty: no CORS headers).
     #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -124,6 +133,14 @@ impl Config {
         let mut config = Defaults::parse_from(["reset-gateway"]).config;
         config.database_url = database_url;
         config
+    }
+
+    /// The base URL of resource links, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen_addr),
+        }
     }
 
     /// The pool settings derived from this configuration.

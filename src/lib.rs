@@ -11,6 +11,7 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod listing;
+pub mod resets;
 pub mod telemetry;
 
 use std::future::Future;
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth::password::{PasswordHasher, PasswordPolicy};
-use auth::tokens::{REVOCATION_REFRESH, RevocationList, TokenSigner};
+use auth::tokens::{RevocationList, TokenSigner};
 use config::Config;
 use db::Db;
 
@@ -105,7 +106,9 @@ impl App {
 
 /// Re-reads revocations made by other instances, every few seconds.
 async fn refresh_revocations(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(REVOCATION_REFRESH);
+    let mut tick = tokio::time::interval(state.config.revocation_refresh);
+    // The list was read at start: the first refresh is one period later.
+    tick.tick().await;
     loop {
         tick.tick().await;
         let refreshed = match state.db.conn().await {

@@ -25,6 +25,27 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
+impl PageWindow {
+    /// The same window with one record more: reading it tells whether a next page exists.
+    pub fn probe(self) -> PageWindow {
+        PageWindow {
+            limit: self.limit + 1,
+            ..self
+        }
+    }
+
+    /// Turns the records read with [`probe`](Self::probe) into this window's page.
+    pub fn page<T>(self, mut items: Vec<T>) -> Page<T> {
+        let has_next = items.len() as i64 > self.limit;
+        items.truncate(self.limit.max(0) as usize);
+        Page {
+            items,
+            offset: self.offset,
+            has_next,
+        }
+    }
+}
+
 /// Sort order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {

@@ -194,9 +194,6 @@ struct Revoked {
     credentials: HashSet<String>,
 }
 
-/// How often each instance re-reads the revocations made by others.
-pub const REVOCATION_REFRESH: Duration = Duration::from_secs(5);
-
 impl RevocationList {
     /// True when the token or its credential has been revoked.
     pub fn is_revoked(&self, principal: &Principal) -> bool {

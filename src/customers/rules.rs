@@ -134,23 +134,12 @@ pub async fn list(
     with_total: bool,
 ) -> Result<(Page<Customer>, Option<i64>), CustomerError> {
     let mut conn = db.conn().await?;
-    let probe = PageWindow {
-        limit: window.limit + 1,
-        ..window
-    };
-    let mut items = queries::list(&mut conn, caller.mode, filter, sort, probe).await?;
-    let has_next = items.len() as i64 > window.limit;
-    items.truncate(window.limit as usize);
+    let items = queries::list(&mut conn, caller.mode, filter, sort, window.probe()).await?;
     let total = match with_total {
         true => Some(queries::count(&mut conn, caller.mode, filter).await?),
         false => None,
     };
-    let page = Page {
-        items,
-        offset: window.offset,
-        has_next,
-    };
-    Ok((page, total))
+    Ok((window.page(items), total))
 }
 
 /// Changes a customer. A customer may change only themself and never the password this

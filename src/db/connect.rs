@@ -153,6 +153,9 @@ fn sqlite_setup(statements: Arc<AtomicU64>, busy_timeout: Duration) -> Setup<Sql
             conn.batch_execute(&sql)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.spawn_blocking(super::json::register_on_sqlite)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             conn.set_instrumentation(statement_counter(statements));
             Ok(conn)
         }

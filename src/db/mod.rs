@@ -6,6 +6,7 @@
 //! this module names a backend.
 
 mod connect;
+pub mod json;
 mod migrate;
 pub mod schema;
 

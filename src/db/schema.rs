@@ -51,11 +51,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_password_resets (id) {
+        id -> Text,
+        mode -> Text,
+        customer_id -> Text,
+        customer_email -> Text,
+        token_digest -> Text,
+        expires_at -> Timestamp,
+        reset_password_at -> Nullable<Timestamp>,
+        failed_attempts -> Integer,
+        reference -> Nullable<Text>,
+        reference_origin -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(customer_password_resets -> customers (customer_id));
 diesel::joinable!(customer_sessions -> customers (customer_id));
 diesel::joinable!(customer_sessions -> api_credentials (credential_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_credentials,
     customers,
+    customer_password_resets,
     customer_sessions,
     revoked_tokens,
     settings,

@@ -3,11 +3,15 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
-use super::error::GraphqlResult;
+use async_graphql::dataloader::DataLoader;
+
+use super::error::{ApiError, GraphqlResult};
 use super::guards::{
     INTEGRATION, INTEGRATION_OR_CUSTOMER, INTEGRATION_OR_SALES_CHANNEL, RoleGuard, principal, state,
 };
+use super::loaders::ResetsByCustomerLoader;
 use super::pagination::{self, ListConnection};
+use super::reset::ResetNode;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
 use crate::customers::{self, Customer};
@@ -68,6 +72,37 @@ impl CustomerNode {
         ResourceMeta {
             mode: Mode::from_stored(&self.0.mode),
         }
+    }
+
+    /// The customer's password resets, most recent first (integrations only).
+    #[graphql(
+        guard = "RoleGuard::new(INTEGRATION)",
+        complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
+    )]
+    async fn password_resets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 1 to 25, default 10.")] first: Option<i32>,
+        #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ListConnection<ResetNode>> {
+        let window = pagination::window(first, after.as_deref(), "/passwordResets").or_graphql()?;
+        let loader = ctx.data_unchecked::<DataLoader<ResetsByCustomerLoader>>();
+        let all = loader
+            .load_one(self.0.id.clone())
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("loading resets: {e}")).into_graphql())?
+            .unwrap_or_default();
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(window.offset as usize)
+            .take(window.probe().limit as usize)
+            .collect();
+        Ok(pagination::connection(
+            window.page(items),
+            Some(total),
+            ResetNode::read,
+        ))
     }
 }
 
@@ -157,7 +192,8 @@ pub struct UpdateCustomerInput {
     pub metadata: Option<Json>,
 }
 
-fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
+/// Reads an optional, clearable input: left out, `null`, or a value.
+pub(super) fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),

@@ -13,6 +13,7 @@ use async_graphql::ErrorExtensions;
 use crate::customers::CustomerError;
 use crate::db::DbError;
 use crate::listing::FieldProblem;
+use crate::resets::ResetError;
 
 /// An error as clients see it.
 #[derive(Debug)]
@@ -86,6 +87,23 @@ impl From<CustomerError> for ApiError {
             CustomerError::Invalid(problem) => ApiError::Invalid(problem),
             CustomerError::Db(e) => e.into(),
             CustomerError::Hash(e) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<ResetError> for ApiError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::NotFound => ApiError::NotFound("customer password reset"),
+            ResetError::Forbidden(why) => ApiError::Unauthorized(why),
+            ResetError::Invalid(problem) => ApiError::Invalid(problem),
+            ResetError::TokenRefused => ApiError::Invalid(FieldProblem::new(
+                "/input/resetPasswordToken",
+                "invalid",
+                "is invalid, already used or expired",
+            )),
+            ResetError::Db(e) => e.into(),
+            ResetError::Hash(e) => ApiError::Internal(e.into()),
         }
     }
 }

@@ -3,7 +3,9 @@
 mod customer;
 pub mod error;
 pub mod guards;
+pub mod loaders;
 mod pagination;
+mod reset;
 pub mod scalars;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -15,11 +17,11 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Reads.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(customer::CustomerQuery);
+pub struct QueryRoot(reset::ResetQuery, customer::CustomerQuery);
 
 /// Writes.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(customer::CustomerMutation);
+pub struct MutationRoot(reset::ResetMutation, customer::CustomerMutation);
 
 /// Deepest selection accepted.
 pub const MAX_DEPTH: usize = 12;

@@ -43,10 +43,14 @@ pub async fn get(
 async fn execute(
     state: Arc<AppState>,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> GraphQLResponse {
     let caller = crate::http::identify(&state, headers).await;
     let integration = matches!(&caller, Caller::Authenticated(p) if p.role == Role::Integration);
+    if let Caller::Authenticated(principal) = &caller {
+        let (customers, resets) = crate::graphql::loaders::for_request(&state.db, principal.mode);
+        request = request.data(customers).data(resets);
+    }
     let mut request = request.data(caller);
     if !integration {
         // Introspection is for codegen and playgrounds, run with integration credentials.

@@ -19,6 +19,12 @@ use crate::AppState;
 /// Largest request body accepted on any route.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The span of one request: method and path only. Query strings and headers may carry
+/// tokens, so they are never recorded.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+}
+
 /// Every route of the service.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -29,6 +35,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -65,3 +65,44 @@ pub fn outcome(answer: &Value, field: &str) -> Outcome {
 pub fn refused(code: &str) -> Outcome {
     Outcome::Refused(code.to_owned())
 }
+
+/// Creates a reset for `email` as an integration; returns its id and token.
+pub async fn create_reset(app: &TestApp, integration: &str, email: &str) -> (String, String) {
+    let answer = app
+        .graphql(
+            Some(integration),
+            "mutation($email: String!) {
+                createCustomerPasswordReset(input: { customerEmail: $email }) { id resetPasswordToken }
+            }",
+            serde_json::json!({ "email": email }),
+        )
+        .await;
+    let reset = &answer["data"]["createCustomerPasswordReset"];
+    let id = reset["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no reset: {answer}"));
+    (
+        id.to_owned(),
+        reset["resetPasswordToken"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Redeems a reset with a token and a new password; returns the whole answer.
+pub async fn redeem(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    reset_token: &str,
+    password: &str,
+) -> Value {
+    app.graphql(
+        Some(token),
+        "mutation($id: ID!, $token: String!, $password: String!) {
+            updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $token, customerPassword: $password }) {
+                id status resetPasswordAt
+            }
+        }",
+        serde_json::json!({ "id": id, "token": reset_token, "password": password }),
+    )
+    .await
+}

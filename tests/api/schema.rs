@@ -16,9 +16,25 @@ async fn the_committed_schema_is_the_served_schema() {
         .unwrap();
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
-    assert!(
-        served == committed,
-        "schema.graphql differs from the served schema: run `cargo run -- schema > schema.graphql`"
+    assert_same_schema(&served, &committed);
+}
+
+/// Fails with the first line that differs, and how to bring the file up to date.
+fn assert_same_schema(actual: &str, committed: &str) {
+    if actual == committed {
+        return;
+    }
+    let line = actual
+        .lines()
+        .zip(committed.lines())
+        .position(|(a, c)| a != c)
+        .unwrap_or_else(|| actual.lines().count().min(committed.lines().count()));
+    panic!(
+        "schema.graphql differs from the served schema at line {}: served {:?}, committed {:?}. \
+         Run `cargo run -- schema > schema.graphql`.",
+        line + 1,
+        actual.lines().nth(line),
+        committed.lines().nth(line)
     );
 }
 
@@ -31,5 +47,5 @@ fn the_schema_command_prints_the_committed_schema() {
     assert!(output.status.success());
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+    assert_same_schema(&String::from_utf8(output.stdout).unwrap(), &committed);
 }

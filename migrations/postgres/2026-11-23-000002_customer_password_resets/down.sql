@@ -1,0 +1,2 @@
+DROP FUNCTION rg_json_contains(TEXT, TEXT);
+DROP TABLE customer_password_resets;

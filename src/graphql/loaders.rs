@@ -1,0 +1,86 @@
+//! DataLoaders, made per request for the caller's mode (never shared across requests or
+//! modes): the customer of each reset, and the resets of each customer, each in one query
+//! per batch whatever the page size.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::auth::Mode;
+use crate::customers::{Customer, queries as customer_queries};
+use crate::db::{Db, DbError};
+use crate::resets::{PasswordReset, queries as reset_queries};
+
+/// Loads customers by id.
+pub struct CustomerLoader {
+    db: Db,
+    mode: Mode,
+}
+
+/// Loads every reset of a customer, newest first.
+pub struct ResetsByCustomerLoader {
+    db: Db,
+    mode: Mode,
+}
+
+/// The loaders of one request.
+pub fn for_request(
+    db: &Db,
+    mode: Mode,
+) -> (
+    DataLoader<CustomerLoader>,
+    DataLoader<ResetsByCustomerLoader>,
+) {
+    (
+        DataLoader::new(
+            CustomerLoader {
+                db: db.clone(),
+                mode,
+            },
+            tokio::spawn,
+        ),
+        DataLoader::new(
+            ResetsByCustomerLoader {
+                db: db.clone(),
+                mode,
+            },
+            tokio::spawn,
+        ),
+    )
+}
+
+impl Loader<String> for CustomerLoader {
+    type Value = Customer;
+    type Error = Arc<DbError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Customer>, Self::Error> {
+        let mut conn = self.db.conn().await?;
+        let found = customer_queries::find_many(&mut conn, self.mode, ids).await?;
+        Ok(found.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+}
+
+impl Loader<String> for ResetsByCustomerLoader {
+    type Value = Vec<PasswordReset>;
+    type Error = Arc<DbError>;
+
+    async fn load(
+        &self,
+        customer_ids: &[String],
+    ) -> Result<HashMap<String, Vec<PasswordReset>>, Self::Error> {
+        let mut conn = self.db.conn().await?;
+        let resets = reset_queries::for_customers(&mut conn, self.mode, customer_ids).await?;
+        let mut by_customer: HashMap<String, Vec<PasswordReset>> = customer_ids
+            .iter()
+            .map(|id| (id.clone(), Vec::new()))
+            .collect();
+        for reset in resets {
+            by_customer
+                .entry(reset.customer_id.clone())
+                .or_default()
+                .push(reset);
+        }
+        Ok(by_customer)
+    }
+}

@@ -1,0 +1,306 @@
+//! Reset queries, written once for both backends.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
+use crate::auth::{Mode, secrets};
+use crate::db::json::rg_json_contains;
+use crate::db::schema::customer_password_resets as resets;
+use crate::db::{Conn, DbResult};
+use crate::db_run;
+use crate::listing::{Direction, PageWindow, like_pattern};
+
+/// A reset row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = resets)]
+pub struct NewReset {
+    /// Opaque random id.
+    pub id: String,
+    /// `test` or `live`.
+    pub mode: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The customer's email when the reset was made.
+    pub customer_email: String,
+    /// SHA-256 of the token.
+    pub token_digest: String,
+    /// When the token stops working.
+    pub expires_at: NaiveDateTime,
+    /// The integrator's identifier.
+    pub reference: Option<String>,
+    /// Where the reference comes from.
+    pub reference_origin: Option<String>,
+    /// JSON text of an object.
+    pub metadata: String,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Last change time.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to a reset's own attributes (`None`: leave as is).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = resets)]
+pub struct ResetUpdate {
+    /// New reference (`Some(None)` clears it).
+    pub reference: Option<Option<String>>,
+    /// New reference origin (`Some(None)` clears it).
+    pub reference_origin: Option<Option<String>>,
+    /// New metadata as JSON text.
+    pub metadata: Option<String>,
+    /// The change time.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+macro_rules! filtered {
+    ($mode:expr, $filter:expr) => {{
+        let filter: &ResetFilter = $filter;
+        let mut query = resets::table
+            .filter(resets::mode.eq($mode.as_str()))
+            .into_boxed();
+        if let Some(email) = &filter.customer_email_eq {
+            query = query.filter(resets::customer_email.eq(email.trim().to_lowercase()));
+        }
+        if let Some(part) = &filter.customer_email_cont {
+            let pattern = like_pattern(&part.trim().to_lowercase(), true);
+            query = query.filter(resets::customer_email.like(pattern).escape('\\'));
+        }
+        if let Some(id) = &filter.customer_id_eq {
+            query = query.filter(resets::customer_id.eq(id));
+        }
+        if let Some(token) = &filter.reset_password_token_eq {
+            query = query.filter(resets::token_digest.eq(secrets::digest(token)));
+        }
+        query = match filter.reset_password_at_null {
+            Some(true) => query.filter(resets::reset_password_at.is_null()),
+            Some(false) => query.filter(resets::reset_password_at.is_not_null()),
+            None => query,
+        };
+        if let Some(t) = filter.created_at_gt {
+            query = query.filter(resets::created_at.gt(t));
+        }
+        if let Some(t) = filter.created_at_gteq {
+            query = query.filter(resets::created_at.ge(t));
+        }
+        if let Some(t) = filter.created_at_lt {
+            query = query.filter(resets::created_at.lt(t));
+        }
+        if let Some(t) = filter.created_at_lteq {
+            query = query.filter(resets::created_at.le(t));
+        }
+        if let Some(reference) = &filter.reference_eq {
+            query = query.filter(resets::reference.eq(reference));
+        }
+        if let Some(fragment) = &filter.metadata_jcont {
+            let fragment = serde_json::Value::Object(fragment.clone()).to_string();
+            query = query.filter(rg_json_contains(resets::metadata, fragment));
+        }
+        query
+    }};
+}
+
+macro_rules! sorted {
+    ($query:expr, $sort:expr) => {{
+        let sort: ResetSort = $sort;
+        let query = $query;
+        let query = match (sort.field, sort.direction) {
+            (ResetSortField::Id, Direction::Asc) => query.order_by(resets::id.asc()),
+            (ResetSortField::Id, Direction::Desc) => query.order_by(resets::id.desc()),
+            (ResetSortField::CreatedAt, Direction::Asc) => query.order_by(resets::created_at.asc()),
+            (ResetSortField::CreatedAt, Direction::Desc) => {
+                query.order_by(resets::created_at.desc())
+            }
+            (ResetSortField::UpdatedAt, Direction::Asc) => query.order_by(resets::updated_at.asc()),
+            (ResetSortField::UpdatedAt, Direction::Desc) => {
+                query.order_by(resets::updated_at.desc())
+            }
+            (ResetSortField::Reference, Direction::Asc) => query.order_by(resets::reference.asc()),
+            (ResetSortField::Reference, Direction::Desc) => {
+                query.order_by(resets::reference.desc())
+            }
+            (ResetSortField::ReferenceOrigin, Direction::Asc) => {
+                query.order_by(resets::reference_origin.asc())
+            }
+            (ResetSortField::ReferenceOrigin, Direction::Desc) => {
+                query.order_by(resets::reference_origin.desc())
+            }
+        };
+        match sort.direction {
+            Direction::Asc => query.then_order_by(resets::id.asc()),
+            Direction::Desc => query.then_order_by(resets::id.desc()),
+        }
+    }};
+}
+
+/// Inserts a reset and returns it as stored.
+pub async fn insert(conn: &mut Conn, reset: &NewReset) -> DbResult<PasswordReset> {
+    Ok(db_run!(conn, |c| {
+        diesel::insert_into(resets::table)
+            .values(reset)
+            .returning(PasswordReset::as_returning())
+            .get_result(c)
+            .await
+    })?)
+}
+
+/// Expires the customer's pending resets, but `except`. Returns how many it expired.
+pub async fn expire_pending(
+    conn: &mut Conn,
+    customer_id: &str,
+    except: Option<&str>,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    let except = except.unwrap_or("");
+    Ok(db_run!(conn, |c| {
+        diesel::update(
+            resets::table
+                .filter(resets::customer_id.eq(customer_id))
+                .filter(resets::id.ne(except))
+                .filter(resets::reset_password_at.is_null())
+                .filter(resets::expires_at.gt(now)),
+        )
+        .set((resets::expires_at.eq(now), resets::updated_at.eq(now)))
+        .execute(c)
+        .await
+    })?)
+}
+
+/// One reset of this mode.
+pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<PasswordReset>> {
+    Ok(db_run!(conn, |c| {
+        resets::table
+            .find(id)
+            .filter(resets::mode.eq(mode.as_str()))
+            .select(PasswordReset::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Every reset of these customers, newest first (for the per-customer data loader).
+pub async fn for_customers(
+    conn: &mut Conn,
+    mode: Mode,
+    customer_ids: &[String],
+) -> DbResult<Vec<PasswordReset>> {
+    Ok(db_run!(conn, |c| {
+        resets::table
+            .filter(resets::customer_id.eq_any(customer_ids))
+            .filter(resets::mode.eq(mode.as_str()))
+            .order_by((resets::created_at.desc(), resets::id.desc()))
+            .select(PasswordReset::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+/// A page of resets.
+pub async fn list(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &ResetFilter,
+    sort: ResetSort,
+    window: PageWindow,
+) -> DbResult<Vec<PasswordReset>> {
+    Ok(db_run!(conn, |c| {
+        sorted!(filtered!(mode, filter), sort)
+            .select(PasswordReset::as_select())
+            .offset(window.offset)
+            .limit(window.limit)
+            .load(c)
+            .await
+    })?)
+}
+
+/// How many resets match.
+pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> DbResult<i64> {
+    Ok(db_run!(conn, |c| filtered!(mode, filter)
+        .count()
+        .get_result(c)
+        .await)?)
+}
+
+/// Marks a reset used if, and only if, `token_digest` is its token and it is still
+/// pending: the one conditional statement that makes a token single-use. Returns the
+/// customer id when it did.
+pub async fn redeem(
+    conn: &mut Conn,
+    mode: Mode,
+    id: &str,
+    token_digest: &str,
+    now: NaiveDateTime,
+) -> DbResult<Option<String>> {
+    Ok(db_run!(conn, |c| {
+        diesel::update(
+            resets::table
+                .find(id)
+                .filter(resets::mode.eq(mode.as_str()))
+                .filter(resets::token_digest.eq(token_digest))
+                .filter(resets::reset_password_at.is_null())
+                .filter(resets::expires_at.gt(now))
+                .filter(resets::failed_attempts.lt(MAX_FAILED_ATTEMPTS)),
+        )
+        .set((
+            resets::reset_password_at.eq(now),
+            resets::updated_at.eq(now),
+        ))
+        .returning(resets::customer_id)
+        .get_result(c)
+        .await
+        .optional()
+    })?)
+}
+
+/// Counts a wrong token against a pending reset.
+pub async fn record_failed_attempt(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<()> {
+    db_run!(conn, |c| {
+        diesel::update(
+            resets::table
+                .find(id)
+                .filter(resets::mode.eq(mode.as_str()))
+                .filter(resets::reset_password_at.is_null()),
+        )
+        .set(resets::failed_attempts.eq(resets::failed_attempts + 1))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Applies attribute changes; None when there is no such reset in this mode.
+pub async fn update(
+    conn: &mut Conn,
+    mode: Mode,
+    id: &str,
+    changes: &ResetUpdate,
+) -> DbResult<Option<PasswordReset>> {
+    Ok(db_run!(conn, |c| {
+        diesel::update(
+            resets::table
+                .find(id)
+                .filter(resets::mode.eq(mode.as_str())),
+        )
+        .set(changes)
+        .returning(PasswordReset::as_returning())
+        .get_result(c)
+        .await
+        .optional()
+    })?)
+}
+
+/// Deletes a reset of this mode. False when there was none.
+pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
+    let deleted = db_run!(conn, |c| {
+        diesel::delete(
+            resets::table
+                .find(id)
+                .filter(resets::mode.eq(mode.as_str())),
+        )
+        .execute(c)
+        .await
+    })?;
+    Ok(deleted == 1)
+}

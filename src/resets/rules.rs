@@ -1,0 +1,252 @@
+//! The reset operations and their rules (DESIGN section 4). The role table itself is held
+//! by the GraphQL guards.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::queries::{self, NewReset, ResetUpdate};
+use super::{PasswordReset, ResetError, ResetFilter, ResetSort};
+use crate::auth::password::{Password, PasswordHasher};
+use crate::auth::{Principal, Role, secrets, sessions};
+use crate::customers::{Email, EmailProblem, queries as customer_queries};
+use crate::db::{Db, now};
+use crate::listing::{FieldProblem, Page, PageWindow};
+
+/// What a new reset is made of.
+#[derive(Debug, Default)]
+pub struct NewResetInput {
+    /// The email of the customer whose password is to be reset.
+    pub customer_email: String,
+    /// The integrator's identifier.
+    pub reference: Option<String>,
+    /// Where the reference comes from.
+    pub reference_origin: Option<String>,
+    /// Key-value pairs.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A reset just created, with its token in clear: the only time it is shown.
+pub struct CreatedReset {
+    /// The stored reset.
+    pub reset: PasswordReset,
+    /// The token to send to the customer.
+    pub token: SecretString,
+}
+
+/// An update: the token and new password redeem the reset; the attributes are for
+/// integrations. `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ResetChanges {
+    /// The token from the create answer.
+    pub reset_password_token: Option<SecretString>,
+    /// The new password.
+    pub customer_password: Option<Password>,
+    /// New reference.
+    pub reference: Option<Option<String>>,
+    /// New reference origin.
+    pub reference_origin: Option<Option<String>>,
+    /// New metadata (replaces the old).
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ResetChanges {
+    fn touches_attributes(&self) -> bool {
+        self.reference.is_some() || self.reference_origin.is_some() || self.metadata.is_some()
+    }
+
+    fn attribute_update(&self) -> ResetUpdate {
+        ResetUpdate {
+            reference: self.reference.clone(),
+            reference_origin: self.reference_origin.clone(),
+            metadata: self.metadata.as_ref().map(metadata_text),
+            updated_at: Some(now()),
+        }
+    }
+}
+
+fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::Value::Object(metadata.clone()).to_string()
+}
+
+fn blank(pointer: &str) -> ResetError {
+    ResetError::Invalid(FieldProblem::new(pointer, "blank", "can't be blank"))
+}
+
+/// Creates a reset for the customer with this email and expires their older pending ones.
+pub async fn create(
+    db: &Db,
+    ttl: Duration,
+    caller: &Principal,
+    input: NewResetInput,
+) -> Result<CreatedReset, ResetError> {
+    let email = Email::parse(&input.customer_email).map_err(|problem| {
+        let message = match problem {
+            EmailProblem::Blank => "can't be blank",
+            EmailProblem::Invalid => "is not a valid email address",
+        };
+        ResetError::Invalid(FieldProblem::new(
+            "/input/customerEmail",
+            problem.key(),
+            message,
+        ))
+    })?;
+    let mut conn = db.conn().await?;
+    let customer = customer_queries::find_by_email(&mut conn, caller.mode, email.as_str())
+        .await?
+        .ok_or_else(|| {
+            ResetError::Invalid(FieldProblem::new(
+                "/input/customerEmail",
+                "not_found",
+                "belongs to no customer",
+            ))
+        })?;
+    let token = secrets::random_secret();
+    let created_at = now();
+    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(6));
+    let row = NewReset {
+        id: secrets::random_id(10),
+        mode: caller.mode.as_str().to_owned(),
+        customer_id: customer.id.clone(),
+        customer_email: customer.email,
+        token_digest: secrets::digest(&token),
+        expires_at: created_at + ttl,
+        reference: input.reference,
+        reference_origin: input.reference_origin,
+        metadata: metadata_text(&input.metadata.unwrap_or_default()),
+        created_at,
+        updated_at: created_at,
+    };
+    let reset = conn
+        .transaction(|conn| {
+            async move {
+                queries::expire_pending(conn, &row.customer_id, None, created_at).await?;
+                Ok::<_, ResetError>(queries::insert(conn, &row).await?)
+            }
+            .boxed()
+        })
+        .await?;
+    Ok(CreatedReset {
+        reset,
+        token: SecretString::from(token),
+    })
+}
+
+/// Updates a reset. With a token and a new password, redeems it: the password changes
+/// exactly once, the customer's other pending resets expire and their tokens stop.
+pub async fn update(
+    db: &Db,
+    hasher: &PasswordHasher,
+    caller: &Principal,
+    id: &str,
+    changes: ResetChanges,
+) -> Result<PasswordReset, ResetError> {
+    let integration = caller.role == Role::Integration;
+    if !integration && changes.touches_attributes() {
+        return Err(ResetError::Forbidden(
+            "only integrations may change a reset's reference or metadata",
+        ));
+    }
+    match (&changes.reset_password_token, &changes.customer_password) {
+        (None, None) if integration => {
+            let mut conn = db.conn().await?;
+            queries::update(&mut conn, caller.mode, id, &changes.attribute_update())
+                .await?
+                .ok_or(ResetError::NotFound)
+        }
+        (None, _) => Err(blank("/input/resetPasswordToken")),
+        (Some(_), None) => Err(blank("/input/customerPassword")),
+        (Some(token), Some(password)) => {
+            redeem(db, hasher, caller, id, token, password, &changes).await
+        }
+    }
+}
+
+async fn redeem(
+    db: &Db,
+    hasher: &PasswordHasher,
+    caller: &Principal,
+    id: &str,
+    token: &SecretString,
+    password: &Password,
+    changes: &ResetChanges,
+) -> Result<PasswordReset, ResetError> {
+    hasher.check(password).map_err(|problem| {
+        ResetError::Invalid(FieldProblem::new(
+            "/input/customerPassword",
+            problem.key(),
+            "does not meet the password rules",
+        ))
+    })?;
+    // Hash before the transaction opens: argon2 must never hold a connection or a lock.
+    // Every attempt pays it, so a wrong token costs the same as a right one.
+    let hash = hasher.hash(password).await?;
+    let digest = secrets::digest(token.expose_secret());
+    let attributes = changes
+        .touches_attributes()
+        .then(|| changes.attribute_update());
+    let (mode, reset_id) = (caller.mode, id.to_owned());
+    let mut conn = db.conn().await?;
+    let redeemed = conn
+        .transaction(|conn| {
+            async move {
+                let at = now();
+                let Some(customer_id) = queries::redeem(conn, mode, &reset_id, &digest, at).await?
+                else {
+                    return Ok(false);
+                };
+                customer_queries::set_password(conn, &customer_id, &hash).await?;
+                queries::expire_pending(conn, &customer_id, Some(&reset_id), at).await?;
+                sessions::end_all_for_customer(conn, &customer_id).await?;
+                if let Some(attributes) = &attributes {
+                    queries::update(conn, mode, &reset_id, attributes).await?;
+                }
+                Ok::<_, ResetError>(true)
+            }
+            .boxed()
+        })
+        .await?;
+    if !redeemed {
+        queries::record_failed_attempt(&mut conn, caller.mode, id).await?;
+        return Err(ResetError::TokenRefused);
+    }
+    queries::find(&mut conn, caller.mode, id)
+        .await?
+        .ok_or(ResetError::NotFound)
+}
+
+/// One reset of the caller's mode.
+pub async fn find(db: &Db, caller: &Principal, id: &str) -> Result<PasswordReset, ResetError> {
+    let mut conn = db.conn().await?;
+    queries::find(&mut conn, caller.mode, id)
+        .await?
+        .ok_or(ResetError::NotFound)
+}
+
+/// A page of the caller's mode's resets, with the total when asked for.
+pub async fn list(
+    db: &Db,
+    caller: &Principal,
+    filter: &ResetFilter,
+    sort: ResetSort,
+    window: PageWindow,
+    with_total: bool,
+) -> Result<(Page<PasswordReset>, Option<i64>), ResetError> {
+    let mut conn = db.conn().await?;
+    let items = queries::list(&mut conn, caller.mode, filter, sort, window.probe()).await?;
+    let total = match with_total {
+        true => Some(queries::count(&mut conn, caller.mode, filter).await?),
+        false => None,
+    };
+    Ok((window.page(items), total))
+}
+
+/// Deletes a reset and returns its id.
+pub async fn delete(db: &Db, caller: &Principal, id: &str) -> Result<String, ResetError> {
+    let mut conn = db.conn().await?;
+    match queries::delete(&mut conn, caller.mode, id).await? {
+        true => Ok(id.to_owned()),
+        false => Err(ResetError::NotFound),
+    }
+}

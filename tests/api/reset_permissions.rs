@@ -1,0 +1,115 @@
+//! The permission table (DESIGN section 3) for password resets, row by row, including
+//! the fields a storefront may and may not read back.
+
+use serde_json::json;
+
+use crate::fixtures::{Callers, Outcome::Allowed, create_reset, outcome, redeem, refused};
+use crate::harness::on_both_databases;
+
+const ONE: &str = "query($id: ID!) { customerPasswordReset(id: $id) { id } }";
+const LIST: &str = "{ customerPasswordResets { totalCount } }";
+const CREATE: &str =
+    "mutation { createCustomerPasswordReset(input: { customerEmail: \"me@example.com\" }) { id } }";
+const DELETE: &str = "mutation($id: ID!) { deleteCustomerPasswordReset(id: $id) }";
+
+on_both_databases! {
+    async fn reading_resets_is_for_integrations_only(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        for (token, expected) in [
+            (Some(&who.integration), Allowed),
+            (Some(&who.sales_channel), refused("UNAUTHORIZED")),
+            (Some(&who.customer), refused("UNAUTHORIZED")),
+            (None, refused("INVALID_TOKEN")),
+        ] {
+            let token = token.map(String::as_str);
+            let one = app.graphql(token, ONE, json!({ "id": id })).await;
+            assert_eq!(outcome(&one, "customerPasswordReset"), expected);
+            let list = app.graphql(token, LIST, json!({})).await;
+            assert_eq!(outcome(&list, "customerPasswordResets"), expected);
+        }
+    }
+
+    async fn a_customers_password_resets_are_for_integrations_only(app: TestApp) {
+        let who = Callers::new(&app).await;
+        create_reset(&app, &who.integration, "me@example.com").await;
+        let query = "query($id: ID!) { customer(id: $id) { passwordResets { totalCount } } }";
+        let by_integration = app.graphql(Some(&who.integration), query, json!({ "id": who.me })).await;
+        assert_eq!(by_integration["data"]["customer"]["passwordResets"]["totalCount"], 1);
+        let by_customer = app.graphql(Some(&who.customer), query, json!({ "id": who.me })).await;
+        assert_eq!(by_customer["errors"][0]["extensions"]["code"], "UNAUTHORIZED");
+    }
+
+    async fn creating_and_deleting_resets_is_for_integrations_only(app: TestApp) {
+        let who = Callers::new(&app).await;
+        for (token, expected) in [
+            (Some(&who.sales_channel), refused("UNAUTHORIZED")),
+            (Some(&who.customer), refused("UNAUTHORIZED")),
+            (None, refused("INVALID_TOKEN")),
+            (Some(&who.integration), Allowed),
+        ] {
+            let token = token.map(String::as_str);
+            let created = app.graphql(token, CREATE, json!({})).await;
+            assert_eq!(outcome(&created, "createCustomerPasswordReset"), expected);
+        }
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        for (token, expected) in [
+            (Some(&who.sales_channel), refused("UNAUTHORIZED")),
+            (Some(&who.customer), refused("UNAUTHORIZED")),
+            (None, refused("INVALID_TOKEN")),
+            (Some(&who.integration), Allowed),
+        ] {
+            let deleted = app.graphql(token.map(String::as_str), DELETE, json!({ "id": id })).await;
+            assert_eq!(outcome(&deleted, "deleteCustomerPasswordReset"), expected);
+        }
+    }
+
+    async fn every_token_may_redeem_but_no_token_may_not(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "other@example.com").await;
+        let mut none = app
+            .graphql(
+                None,
+                "mutation($id: ID!, $t: String!) { updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $t, customerPassword: \"a new and long password\" }) { id } }",
+                json!({ "id": id, "t": token }),
+            )
+            .await;
+        assert_eq!(outcome(&none, "updateCustomerPasswordReset"), refused("INVALID_TOKEN"));
+        for caller in [&who.integration, &who.sales_channel, &who.customer] {
+            let (id, token) = create_reset(&app, &who.integration, "other@example.com").await;
+            none = redeem(&app, caller, &id, &token, "a new and long password").await;
+            assert_eq!(outcome(&none, "updateCustomerPasswordReset"), Allowed);
+        }
+    }
+
+    async fn a_storefront_reads_back_only_what_the_link_already_tells(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let allowed = "id status resetPasswordAt expiresAt createdAt updatedAt meta { mode }";
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let query = format!(
+            "mutation($id: ID!, $t: String!) {{ updateCustomerPasswordReset(id: $id, input: {{ resetPasswordToken: $t, customerPassword: \"a new and long password\" }}) {{ {allowed} }} }}"
+        );
+        let answer = app.graphql(Some(&who.sales_channel), &query, json!({ "id": id, "t": token })).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+        assert_eq!(answer["data"]["updateCustomerPasswordReset"]["status"], "USED");
+        for field in ["customerEmail", "reference", "referenceOrigin", "metadata", "resetPasswordToken", "customer { id }"] {
+            let (id, token) = create_reset(&app, &who.integration, "other@example.com").await;
+            let query = format!(
+                "mutation($id: ID!, $t: String!) {{ updateCustomerPasswordReset(id: $id, input: {{ resetPasswordToken: $t, customerPassword: \"a new and long password\" }}) {{ id {field} }} }}"
+            );
+            let answer = app.graphql(Some(&who.sales_channel), &query, json!({ "id": id, "t": token })).await;
+            assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHORIZED", "{field}: {answer}");
+        }
+    }
+
+    async fn only_integrations_change_a_resets_reference_and_metadata(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        let update = "mutation($id: ID!) { updateCustomerPasswordReset(id: $id, input: { reference: \"CRM-7\", metadata: { by: \"crm\" } }) { reference metadata } }";
+        let by_integration = app.graphql(Some(&who.integration), update, json!({ "id": id })).await;
+        assert_eq!(by_integration["data"]["updateCustomerPasswordReset"]["reference"], "CRM-7");
+        assert_eq!(by_integration["data"]["updateCustomerPasswordReset"]["metadata"], json!({ "by": "crm" }));
+        let by_shop = app.graphql(Some(&who.sales_channel), update, json!({ "id": id })).await;
+        assert_eq!(by_shop["errors"][0]["extensions"]["code"], "UNAUTHORIZED");
+    }
+}

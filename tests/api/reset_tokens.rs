@@ -1,0 +1,160 @@
+//! Reset tokens: single use, expiry, superseding, guessing limits, one error for all.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{Callers, create_reset, redeem};
+use crate::harness::{Backend, TestApp, on_both_databases};
+
+const NEW_PASSWORD: &str = "a new and long password";
+
+/// The error a refused token gets: always the same, whatever the reason.
+fn refused_token(answer: &Value) -> (Option<&str>, Option<&str>, Option<&str>, Option<&str>) {
+    let error = &answer["errors"][0];
+    let ext = &error["extensions"];
+    (
+        ext["code"].as_str(),
+        ext["pointer"].as_str(),
+        ext["error"].as_str(),
+        error["message"].as_str(),
+    )
+}
+
+async fn status_of(app: &TestApp, integration: &str, id: &str) -> Value {
+    let read = app
+        .graphql(
+            Some(integration),
+            "query($id: ID!) { customerPasswordReset(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    read["data"]["customerPasswordReset"]["status"].clone()
+}
+
+on_both_databases! {
+    async fn a_used_wrong_or_unknown_token_gets_one_and_the_same_error(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let wrong = redeem(&app, &who.sales_channel, &id, "not-the-token", NEW_PASSWORD).await;
+        let unknown = redeem(&app, &who.sales_channel, "NoSuchId00", &token, NEW_PASSWORD).await;
+        assert!(redeem(&app, &who.sales_channel, &id, &token, NEW_PASSWORD).await["errors"].is_null());
+        let reused = redeem(&app, &who.sales_channel, &id, &token, "yet another password").await;
+        let expected = (Some("VALIDATION_ERROR"), Some("/input/resetPasswordToken"), Some("invalid"));
+        for answer in [&wrong, &unknown, &reused] {
+            let (code, pointer, key, _) = refused_token(answer);
+            assert_eq!((code, pointer, key), expected, "{answer}");
+        }
+        assert_eq!(refused_token(&wrong), refused_token(&unknown));
+        assert_eq!(refused_token(&wrong).3, refused_token(&reused).3, "the message does not tell which");
+        let (status, _) = app.login(&who.sales_channel_client, "me@example.com", "yet another password").await;
+        assert_eq!(status, 400, "the reused token changed nothing");
+    }
+
+    async fn the_token_is_shown_once_and_never_read_back(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let one = app
+            .graphql(Some(&who.integration), "query($id: ID!) { customerPasswordReset(id: $id) { resetPasswordToken } }", json!({ "id": id }))
+            .await;
+        assert_eq!(one["data"]["customerPasswordReset"]["resetPasswordToken"], Value::Null);
+        let list = app
+            .graphql(Some(&who.integration), "{ customerPasswordResets { edges { node { resetPasswordToken } } } }", json!({}))
+            .await;
+        assert_eq!(list["data"]["customerPasswordResets"]["edges"][0]["node"]["resetPasswordToken"], Value::Null);
+        let found = app
+            .graphql(
+                Some(&who.integration),
+                "query($t: String!) { customerPasswordResets(filter: { resetPasswordTokenEq: $t }) { totalCount edges { node { id } } } }",
+                json!({ "t": token }),
+            )
+            .await;
+        assert_eq!(found["data"]["customerPasswordResets"]["totalCount"], 1, "found by the token's digest");
+        assert_eq!(found["data"]["customerPasswordResets"]["edges"][0]["node"]["id"], id.as_str());
+    }
+
+    async fn a_newer_reset_expires_the_older_one(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (older, older_token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let (newer, newer_token) = create_reset(&app, &who.integration, "me@example.com").await;
+        assert_eq!(status_of(&app, &who.integration, &older).await, "EXPIRED");
+        let answer = redeem(&app, &who.sales_channel, &older, &older_token, NEW_PASSWORD).await;
+        assert_eq!(refused_token(&answer).0, Some("VALIDATION_ERROR"));
+        let answer = redeem(&app, &who.sales_channel, &newer, &newer_token, NEW_PASSWORD).await;
+        assert_eq!(answer["data"]["updateCustomerPasswordReset"]["status"], "USED");
+    }
+
+    async fn five_wrong_tokens_kill_a_reset(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        for guess in 0..4 {
+            redeem(&app, &who.sales_channel, &id, &format!("guess-{guess}"), NEW_PASSWORD).await;
+        }
+        assert_eq!(status_of(&app, &who.integration, &id).await, "PENDING", "four wrong guesses are survived");
+        redeem(&app, &who.sales_channel, &id, "guess-5", NEW_PASSWORD).await;
+        assert_eq!(status_of(&app, &who.integration, &id).await, "EXPIRED");
+        let answer = redeem(&app, &who.sales_channel, &id, &token, NEW_PASSWORD).await;
+        assert_eq!(refused_token(&answer).0, Some("VALIDATION_ERROR"), "even the right token is refused now");
+    }
+
+    async fn sixteen_simultaneous_redemptions_change_the_password_once(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let attempts = (0..16).map(|i| {
+            let (app, sales_channel, id, token) = (&app, &who.sales_channel, &id, &token);
+            async move {
+                let password = format!("racing password {i:02}");
+                let answer = redeem(app, sales_channel, id, token, &password).await;
+                (password, answer["errors"].is_null())
+            }
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        let winners: Vec<&String> = results.iter().filter(|(_, won)| *won).map(|(p, _)| p).collect();
+        assert_eq!(winners.len(), 1, "exactly one redemption succeeds");
+        for (password, _) in &results {
+            let (status, _) = app.login(&who.sales_channel_client, "me@example.com", password).await;
+            assert_eq!(status == 200, password == winners[0], "only the winner's password works: {password}");
+        }
+    }
+
+    async fn other_mode_tokens_can_neither_read_nor_redeem_a_reset(app: TestApp) {
+        use reset_gateway::auth::{Mode, Role};
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let live = app.token(Role::Integration, Mode::Live).await;
+        let live_shop = app.token(Role::SalesChannel, Mode::Live).await;
+        let read = app
+            .graphql(Some(&live), "query($id: ID!) { customerPasswordReset(id: $id) { id } }", json!({ "id": id }))
+            .await;
+        assert_eq!(read["errors"][0]["extensions"]["code"], "RECORD_NOT_FOUND");
+        let list = app.graphql(Some(&live), "{ customerPasswordResets { totalCount } }", json!({})).await;
+        assert_eq!(list["data"]["customerPasswordResets"]["totalCount"], 0);
+        let answer = redeem(&app, &live_shop, &id, &token, NEW_PASSWORD).await;
+        assert_eq!(refused_token(&answer).2, Some("invalid"));
+        assert_eq!(status_of(&app, &who.integration, &id).await, "PENDING");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refused_on_sqlite() {
+    expired_token_is_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refused_on_postgres() {
+    expired_token_is_refused(Backend::Postgres).await;
+}
+
+async fn expired_token_is_refused(backend: Backend) {
+    let Some(app) =
+        TestApp::spawn_with(backend, |c| c.reset_token_ttl = Duration::from_secs(1)).await
+    else {
+        return;
+    };
+    let who = Callers::new(&app).await;
+    let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(status_of(&app, &who.integration, &id).await, "EXPIRED");
+    let answer = redeem(&app, &who.sales_channel, &id, &token, NEW_PASSWORD).await;
+    assert_eq!(refused_token(&answer).2, Some("invalid"));
+}

@@ -1,0 +1,186 @@
+//! Secrets never reach the logs: the real binary, logging at debug level in JSON, goes
+//! through every flow that handles a secret; none of them appears in what it wrote.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+const OLD_PASSWORD: &str = "sentinel-old-password-4711";
+const NEW_PASSWORD: &str = "sentinel-new-password-4712";
+
+fn cli(database: &str, args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        .env("DATABASE_URL", database)
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut request = http.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_token_or_secret_is_ever_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let integration = cli(
+        &database,
+        &[
+            "credentials",
+            "create",
+            "--role",
+            "integration",
+            "--mode",
+            "test",
+            "--name",
+            "i",
+            "--json",
+        ],
+    );
+    let shop = cli(
+        &database,
+        &[
+            "credentials",
+            "create",
+            "--role",
+            "sales_channel",
+            "--mode",
+            "test",
+            "--name",
+            "s",
+            "--json",
+        ],
+    );
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        .env("DATABASE_URL", &database)
+        .env("RUST_LOG", "debug")
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(server.stderr.take().unwrap());
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && let Some(address) = entry["address"].as_str()
+            {
+                let _ = address_tx.send(address.to_owned());
+            }
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    let address = address_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the server says where it listens");
+    let base = format!("http://{address}");
+    let http = reqwest::Client::new();
+
+    let client_secret = integration["client_secret"].as_str().unwrap().to_owned();
+    let token = post(&http, format!("{base}/oauth/token"), None, json!({
+        "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": client_secret,
+    })).await["access_token"].as_str().unwrap().to_owned();
+    let shop_token = post(
+        &http,
+        format!("{base}/oauth/token"),
+        None,
+        json!({
+            "grant_type": "client_credentials", "client_id": shop["client_id"],
+        }),
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let graphql = |token: String, query: &'static str, variables: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            post(
+                &http,
+                format!("{base}/graphql"),
+                Some(&token),
+                json!({ "query": query, "variables": variables }),
+            )
+            .await
+        }
+    };
+    graphql(token.clone(), "mutation($p: String!) { createCustomer(input: { email: \"ada@example.com\", password: $p }) { id } }", json!({ "p": OLD_PASSWORD })).await;
+    let login = post(&http, format!("{base}/oauth/token"), None, json!({
+        "grant_type": "password", "client_id": shop["client_id"], "username": "ada@example.com", "password": OLD_PASSWORD,
+    })).await;
+    let refresh_token = login["refresh_token"].as_str().unwrap().to_owned();
+    let created = graphql(token.clone(), "mutation { createCustomerPasswordReset(input: { customerEmail: \"ada@example.com\" }) { id resetPasswordToken } }", json!({})).await;
+    let reset = &created["data"]["createCustomerPasswordReset"];
+    let (id, reset_token) = (
+        reset["id"].as_str().unwrap().to_owned(),
+        reset["resetPasswordToken"].as_str().unwrap().to_owned(),
+    );
+    let redeem = "mutation($id: ID!, $t: String!, $p: String!) { updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $t, customerPassword: $p }) { status } }";
+    graphql(
+        shop_token.clone(),
+        redeem,
+        json!({ "id": id, "t": "wrong-token-sentinel-4713", "p": NEW_PASSWORD }),
+    )
+    .await;
+    let redeemed = graphql(
+        shop_token.clone(),
+        redeem,
+        json!({ "id": id, "t": reset_token, "p": NEW_PASSWORD }),
+    )
+    .await;
+    assert_eq!(
+        redeemed["data"]["updateCustomerPasswordReset"]["status"], "USED",
+        "{redeemed}"
+    );
+    let relogin = post(&http, format!("{base}/oauth/token"), None, json!({
+        "grant_type": "password", "client_id": shop["client_id"], "username": "ada@example.com", "password": NEW_PASSWORD,
+    })).await;
+    post(
+        &http,
+        format!("{base}/oauth/revoke"),
+        None,
+        json!({ "token": relogin["refresh_token"] }),
+    )
+    .await;
+    post(
+        &http,
+        format!("{base}/oauth/revoke"),
+        None,
+        json!({ "token": token }),
+    )
+    .await;
+
+    let _ = server.kill();
+    let _ = server.wait();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("/oauth/token") && log.contains("/graphql"),
+        "requests are logged: {log}"
+    );
+    let secrets = [
+        ("client secret", client_secret.as_str()),
+        ("integration token", token.as_str()),
+        ("sales channel token", shop_token.as_str()),
+        ("refresh token", refresh_token.as_str()),
+        ("reset token", reset_token.as_str()),
+        ("wrong reset token", "wrong-token-sentinel-4713"),
+        ("old password", OLD_PASSWORD),
+        ("new password", NEW_PASSWORD),
+    ];
+    for (what, secret) in secrets {
+        assert!(!log.contains(secret), "the {what} reached the logs");
+    }
+}
