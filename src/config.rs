@@ -93,6 +93,24 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Most operations in one batched POST (0 turns batching off).
+    #[arg(long, env = "MAX_BATCH_SIZE", global = true, default_value_t = 10)]
+    pub max_batch_size: usize,
+
+    /// Most aliased fields in one operation.
+    #[arg(long, env = "MAX_ALIASES", global = true, default_value_t = 15)]
+    pub max_aliases: usize,
+
+    /// Folder holding GraphiQL's files (`scripts/fetch-graphiql.sh` fills it); without
+    /// them, GraphiQL loads from a CDN.
+    #[arg(
+        long,
+        env = "GRAPHIQL_ASSETS",
+        global = true,
+        default_value = "vendor/graphiql"
+    )]
+    pub graphiql_assets: std::path::PathBuf,
+
     /// Whether integration credentials may introspect the schema.
     #[arg(long, env = "INTROSPECTION", global = true, default_value_t = true,
           action = clap::ArgAction::Set)]

@@ -37,6 +37,10 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// The GraphQL schema.
     pub schema: graphql::AppSchema,
+    /// Apollo persisted queries known to this instance.
+    pub persisted_queries: http::PersistedQueries,
+    /// GraphiQL's files, when installed.
+    pub graphiql: Option<http::GraphiqlAssets>,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -64,6 +68,7 @@ impl App {
             config.hash_workers(),
         )?;
         let schema = graphql::build_schema(&config);
+        let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -72,6 +77,8 @@ impl App {
             revocations,
             hasher,
             schema,
+            persisted_queries: http::PersistedQueries::default(),
+            graphiql,
         });
         Ok(App { listener, state })
     }

@@ -1,6 +1,7 @@
 //! Integration tests: the real service, on SQLite and PostgreSQL, over HTTP.
 
 mod fixtures;
+mod graphql_http;
 mod harness;
 
 mod cli;
@@ -10,6 +11,7 @@ mod modes;
 mod oauth;
 mod pagination;
 mod permissions;
+mod reset_filters;
 mod reset_flow;
 mod reset_permissions;
 mod reset_tokens;

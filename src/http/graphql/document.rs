@@ -1,0 +1,186 @@
+//! What a GraphQL document asks for, read before it runs: its operation type, how many
+//! password hashes it would compute, its aliases, and whether it introspects. These
+//! checks guard the HTTP layer's rules (no mutations over GET, one password-hashing
+//! mutation per request, alias limit, introspection for integrations only).
+
+use std::collections::HashSet;
+
+use async_graphql::Name;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
+};
+use async_graphql_value::Value;
+
+/// Mutations that hash a password: each costs an argon2 computation.
+const PASSWORD_FIELDS: &[(&str, &str)] = &[
+    ("updateCustomerPasswordReset", "customerPassword"),
+    ("updateCustomer", "password"),
+    ("createCustomer", "password"),
+];
+
+/// The facts about one operation that the HTTP layer checks.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// True for a mutation.
+    pub is_mutation: bool,
+    /// Mutation fields that would hash a password.
+    pub password_mutations: usize,
+    /// Aliased fields, across fragments.
+    pub aliases: usize,
+    /// True when the operation reads `__schema` or `__type`.
+    pub introspects: bool,
+}
+
+/// Analyses the operation the request selects. None when none can be selected (the
+/// executor then reports why).
+pub fn analyze(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Analysis> {
+    let operation = select(document, operation_name)?;
+    let mut walk = Walk {
+        document,
+        variables,
+        visited: HashSet::new(),
+        analysis: Analysis {
+            is_mutation: operation.ty == OperationType::Mutation,
+            ..Analysis::default()
+        },
+    };
+    walk.selection_set(&operation.selection_set.node, true);
+    Some(walk.analysis)
+}
+
+fn select<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(&Name::new(name)).map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+struct Walk<'d> {
+    document: &'d ExecutableDocument,
+    variables: &'d serde_json::Map<String, serde_json::Value>,
+    visited: HashSet<&'d str>,
+    analysis: Analysis,
+}
+
+impl<'d> Walk<'d> {
+    fn selection_set(&mut self, set: &'d SelectionSet, root: bool) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let name = field.name.node.as_str();
+                    if field.alias.is_some() {
+                        self.analysis.aliases += 1;
+                    }
+                    if name == "__schema" || name == "__type" {
+                        self.analysis.introspects = true;
+                    }
+                    if root
+                        && self.analysis.is_mutation
+                        && self.hashes_password(name, &field.arguments)
+                    {
+                        self.analysis.password_mutations += 1;
+                    }
+                    self.selection_set(&field.selection_set.node, false);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    // A fragment that spreads itself is invalid; counting it once is enough.
+                    if self.visited.insert(name)
+                        && let Some(fragment) =
+                            self.document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        self.selection_set(&fragment.node.selection_set.node, root);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.selection_set(&inline.node.selection_set.node, root)
+                }
+            }
+        }
+    }
+
+    /// True when a root mutation field would hash a password given its arguments (inline
+    /// or through variables).
+    fn hashes_password(
+        &self,
+        field: &str,
+        arguments: &[(
+            async_graphql::Positioned<Name>,
+            async_graphql::Positioned<Value>,
+        )],
+    ) -> bool {
+        let Some((_, key)) = PASSWORD_FIELDS.iter().find(|(name, _)| *name == field) else {
+            return false;
+        };
+        let input = arguments
+            .iter()
+            .find(|(name, _)| name.node == "input")
+            .map(|(_, v)| &v.node);
+        match input {
+            Some(Value::Object(fields)) => fields.get(*key).is_some_and(|v| match v {
+                Value::Null => false,
+                Value::Variable(var) => self
+                    .variables
+                    .get(var.as_str())
+                    .is_some_and(|v| !v.is_null()),
+                _ => true,
+            }),
+            Some(Value::Variable(var)) => self
+                .variables
+                .get(var.as_str())
+                .and_then(|input| input.get(*key))
+                .is_some_and(|v| !v.is_null()),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(query: &str, variables: serde_json::Value) -> Analysis {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        analyze(&document, None, variables.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn password_mutations_are_counted_inline_through_variables_and_fragments() {
+        let doc = "mutation($i: UpdateCustomerPasswordResetInput!, $p: String) {
+            a: updateCustomerPasswordReset(id: \"1\", input: $i) { id }
+            b: updateCustomer(id: \"2\", input: { password: $p }) { id }
+            c: updateCustomer(id: \"3\", input: { reference: \"x\" }) { id }
+            ...more
+        }
+        fragment more on MutationRoot { createCustomer(input: { email: \"e\", password: \"p\" }) { id } }";
+        let analysis = run(
+            doc,
+            json!({ "i": { "customerPassword": "x" }, "p": "secret" }),
+        );
+        assert!(analysis.is_mutation);
+        assert_eq!(analysis.password_mutations, 3);
+        assert_eq!(analysis.aliases, 3);
+    }
+
+    #[test]
+    fn introspection_is_seen_anywhere() {
+        assert!(run("{ a: __type(name: \"Customer\") { name } }", json!({})).introspects);
+        assert!(!run("{ __typename }", json!({})).introspects);
+    }
+}
