@@ -89,9 +89,55 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub revocation_refresh: Duration,
 
+    /// Token requests per interval and client IP at `/oauth/token` (0: no limit).
+    #[arg(long, env = "RATE_LIMIT_TOKEN", global = true, default_value_t = 30)]
+    pub rate_limit_token: u32,
+
+    /// GraphQL operations per interval, per credential and client IP (0: no limit).
+    #[arg(long, env = "RATE_LIMIT_GRAPHQL", global = true, default_value_t = 600)]
+    pub rate_limit_graphql: u32,
+
+    /// Password reset creations and redemptions per interval, per credential and client IP
+    /// (0: no limit).
+    #[arg(long, env = "RATE_LIMIT_RESETS", global = true, default_value_t = 10)]
+    pub rate_limit_resets: u32,
+
+    /// The rate-limit window.
+    #[arg(long, env = "RATE_LIMIT_INTERVAL", global = true, default_value = "60s",
+          value_parser = humantime::parse_duration)]
+    pub rate_limit_interval: Duration,
+
+    /// Header holding the client IP, set by a trusted proxy in front of the service (its
+    /// last address is used). Unset: the TCP peer address.
+    #[arg(long, env = "CLIENT_IP_HEADER", global = true)]
+    pub client_ip_header: Option<String>,
+
     /// Origins allowed by CORS, comma separated (`*` for any; empty: no CORS headers).
     #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// Deepest selection accepted (graphql-js's standard introspection query, which
+    /// GraphiQL and codegen send, is 15 deep).
+    #[arg(long, env = "MAX_DEPTH", global = true, default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Highest query cost accepted: each field costs 1, and a list costs its page size
+    /// times its selection.
+    #[arg(long, env = "MAX_COMPLEXITY", global = true, default_value_t = 2_000)]
+    pub max_complexity: usize,
+
+    /// Largest GraphQL document accepted, in bytes.
+    #[arg(long, env = "MAX_DOCUMENT_BYTES", global = true, default_value_t = 16 * 1024)]
+    pub max_document_bytes: usize,
+
+    /// Largest request body accepted on any route, in bytes (413 beyond).
+    #[arg(long, env = "MAX_BODY_BYTES", global = true, default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Longest a request may take (408 beyond).
+    #[arg(long, env = "REQUEST_TIMEOUT", global = true, default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
 
     /// Most operations in one batched POST (0 turns batching off).
     #[arg(long, env = "MAX_BATCH_SIZE", global = true, default_value_t = 10)]
@@ -158,6 +204,14 @@ impl Config {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen_addr),
+        }
+    }
+
+    /// A budget of `limit` hits per rate-limit interval.
+    pub fn budget(&self, limit: u32) -> crate::rate_limits::Budget {
+        crate::rate_limits::Budget {
+            limit,
+            interval: self.rate_limit_interval,
         }
     }
 

@@ -11,6 +11,8 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod listing;
+pub mod metrics;
+pub mod rate_limits;
 pub mod resets;
 pub mod telemetry;
 
@@ -41,6 +43,10 @@ pub struct AppState {
     pub persisted_queries: http::PersistedQueries,
     /// GraphiQL's files, when installed.
     pub graphiql: Option<http::GraphiqlAssets>,
+    /// Prometheus metrics.
+    pub metrics: metrics::Metrics,
+    /// The schema's root field names (the metrics' operation labels).
+    pub root_fields: std::collections::HashSet<String>,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -69,6 +75,7 @@ impl App {
         )?;
         let schema = graphql::build_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
+        let root_fields = graphql::root_fields(&schema);
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -79,6 +86,8 @@ impl App {
             schema,
             persisted_queries: http::PersistedQueries::default(),
             graphiql,
+            metrics: metrics::Metrics::default(),
+            root_fields,
         });
         Ok(App { listener, state })
     }
@@ -98,7 +107,7 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let refresher = tokio::spawn(refresh_revocations(self.state.clone()));
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -106,24 +115,28 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        refresher.abort();
+        housekeeping.abort();
         Ok(served?)
     }
 }
 
-/// Re-reads revocations made by other instances, every few seconds.
-async fn refresh_revocations(state: Arc<AppState>) {
+/// Every few seconds: re-reads revocations made by other instances and forgets the
+/// rate-limit windows that have ended.
+async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.revocation_refresh);
     // The list was read at start: the first refresh is one period later.
     tick.tick().await;
     loop {
         tick.tick().await;
-        let refreshed = match state.db.conn().await {
-            Ok(mut conn) => state.revocations.refresh(&mut conn).await,
+        let done = match state.db.conn().await {
+            Ok(mut conn) => match state.revocations.refresh(&mut conn).await {
+                Ok(()) => rate_limits::forget_expired(&mut conn).await.map(drop),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
-        if let Err(error) = refreshed {
-            tracing::warn!(%error, "could not refresh the revocation list");
+        if let Err(error) = done {
+            tracing::warn!(%error, "housekeeping failed; will retry");
         }
     }
 }

@@ -43,6 +43,8 @@ pub enum PasswordProblem {
     TooShort,
     /// Longer than [`MAX_PASSWORD_LENGTH`].
     TooLong,
+    /// Among the most common passwords (NIST SP 800-63B asks to refuse them).
+    TooCommon,
 }
 
 impl PasswordProblem {
@@ -52,6 +54,7 @@ impl PasswordProblem {
             PasswordProblem::Blank => "blank",
             PasswordProblem::TooShort => "too_short",
             PasswordProblem::TooLong => "too_long",
+            PasswordProblem::TooCommon => "too_common",
         }
     }
 }
@@ -74,9 +77,51 @@ impl PasswordPolicy {
             Err(PasswordProblem::TooShort)
         } else if length > MAX_PASSWORD_LENGTH {
             Err(PasswordProblem::TooLong)
+        } else if is_common(text) {
+            Err(PasswordProblem::TooCommon)
         } else {
             Ok(())
         }
+    }
+}
+
+/// The blocklist, shipped in the binary.
+static COMMON_PASSWORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("common-passwords.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect()
+    });
+
+/// True when the password, ignoring case, is one of the most common ones.
+fn is_common(password: &str) -> bool {
+    COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        let policy = PasswordPolicy { min_length: 8 };
+        for common in ["password", "PassWord1", "12345678", "baseball"] {
+            let verdict = policy.check(&Password::new(common));
+            assert!(
+                verdict == Err(PasswordProblem::TooCommon)
+                    || verdict == Err(PasswordProblem::TooShort),
+                "{common}"
+            );
+        }
+        assert_eq!(
+            policy.check(&Password::new("password")),
+            Err(PasswordProblem::TooCommon)
+        );
+        assert_eq!(
+            policy.check(&Password::new("correct horse battery")),
+            Ok(())
+        );
     }
 }
 
@@ -99,7 +144,9 @@ pub struct Verification {
 pub struct PasswordHasher {
     policy: PasswordPolicy,
     params: Params,
+    workers: usize,
     permits: Arc<Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     /// A hash of nothing in particular, checked when there is no real hash, so that an
     /// unknown user costs the same time as a wrong password.
     dummy_hash: Arc<str>,
@@ -124,7 +171,9 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             policy,
             params,
+            workers: workers.max(1),
             permits: Arc::new(Semaphore::new(workers.max(1))),
+            waiting: Arc::default(),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -180,23 +229,45 @@ impl PasswordHasher {
         .await
     }
 
-    /// Hashes waiting for or holding a worker right now (for metrics).
-    pub fn busy_workers(&self, total: usize) -> usize {
-        total.saturating_sub(self.permits.available_permits())
+    /// Hashes running and hashes waiting for a worker, right now (for metrics).
+    pub fn queue(&self) -> (usize, usize) {
+        let running = self
+            .workers
+            .saturating_sub(self.permits.available_permits());
+        (
+            running,
+            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.to_string()))?;
+        let permit = {
+            let _queued = Queued::join(&self.waiting);
+            self.permits.acquire().await
+        };
+        let _permit = permit.map_err(|e| HashError(e.to_string()))?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| HashError(e.to_string()))?
+    }
+}
+
+/// Counts a hash as waiting until it gets a worker, or its request is dropped.
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn join(waiting: &'a std::sync::atomic::AtomicUsize) -> Self {
+        waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Queued(waiting)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

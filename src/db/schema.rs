@@ -45,6 +45,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        hits -> Integer,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (name) {
         name -> Text,
         value -> Text,
@@ -77,6 +85,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     customer_password_resets,
     customer_sessions,
+    rate_limits,
     revoked_tokens,
     settings,
 );

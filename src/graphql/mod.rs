@@ -23,11 +23,6 @@ pub struct QueryRoot(reset::ResetQuery, customer::CustomerQuery);
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(reset::ResetMutation, customer::CustomerMutation);
 
-/// Deepest selection accepted.
-pub const MAX_DEPTH: usize = 12;
-/// Highest query cost accepted (each list field costs its page size times its children).
-pub const MAX_COMPLEXITY: usize = 2_000;
-
 /// Builds the schema with the limits from `config`.
 pub fn build_schema(config: &Config) -> AppSchema {
     let mut builder = Schema::build(
@@ -35,12 +30,38 @@ pub fn build_schema(config: &Config) -> AppSchema {
         MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
+}
+
+/// The names of the root query and mutation fields (labels for metrics).
+pub fn root_fields(schema: &AppSchema) -> std::collections::HashSet<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let Ok(document) = async_graphql::parser::parse_schema(schema.sdl()) else {
+        return Default::default();
+    };
+    let mut names: std::collections::HashSet<String> = ["__typename", "__schema", "__type"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    for definition in document.definitions {
+        if let TypeSystemDefinition::Type(ty) = definition
+            && matches!(ty.node.name.node.as_str(), "QueryRoot" | "MutationRoot")
+            && let TypeKind::Object(object) = ty.node.kind
+        {
+            names.extend(
+                object
+                    .fields
+                    .into_iter()
+                    .map(|f| f.node.name.node.to_string()),
+            );
+        }
+    }
+    names
 }
 
 /// The schema in SDL: what `schema.graphql` holds and `GET /schema.graphql` serves.

@@ -40,6 +40,21 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let readings = crate::metrics::Readings {
+        pool: state.db.pool_status(),
+        hashing: state.hasher.queue(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(readings),
+    )
+}
+
 /// `GET /schema.graphql`: the SDL of the served schema.
 pub async fn schema(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (

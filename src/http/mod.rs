@@ -4,6 +4,7 @@ mod caller;
 mod graphiql;
 mod graphql;
 mod health;
+mod limits;
 mod oauth;
 
 use std::sync::Arc;
@@ -11,11 +12,17 @@ use std::sync::Arc;
 use axum::Router;
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::{get, post};
+use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use caller::identify;
 pub use graphiql::GraphiqlAssets;
@@ -23,13 +30,27 @@ pub use graphql::PersistedQueries;
 
 use crate::AppState;
 
-/// Largest request body accepted on any route.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The span of one request: method and path only. Query strings and headers may carry
-/// tokens, so they are never recorded.
+/// The span of one request: its id, method and path only. Query strings and headers may
+/// carry tokens, so they are never recorded.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// Request ids for requests that come without one: 20 random alphanumerics.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&crate::auth::secrets::random_id(20))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Every route of the service.
@@ -40,11 +61,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/schema.graphql", get(health::schema))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
         .layer(cors(&state.config.cors_origins))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .with_state(state)
 }
 

@@ -1,34 +1,65 @@
 //! `POST /oauth/token` and `POST /oauth/revoke`, with JSON or form bodies.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::limits;
 use crate::AppState;
 use crate::auth::oauth::{self, GrantRequest, OAuthError};
 
-/// Issues an access token for one of the supported grants.
+/// Issues an access token for one of the supported grants, within the per-IP budget.
 pub async fn token(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let params = parameters(&headers, &body)?;
-        let request = GrantRequest::from_params(&params)?;
-        oauth::grant(&state, request).await
-    }
-    .await;
-    match result {
-        Ok(answer) => no_store((StatusCode::OK, Json(answer)).into_response()),
-        Err(error) => error_response(error),
-    }
+    let started = Instant::now();
+    let ip = limits::client_ip(&state, &headers, peer).to_string();
+    let budget = state.config.budget(state.config.rate_limit_token);
+    let verdict = limits::check(&state, "token", &ip, budget, 1).await;
+    let (mut response, outcome) = match verdict.filter(|v| !v.allowed) {
+        Some(_) => {
+            let body = json!({
+                "error": "too_many_requests",
+                "error_description": "too many token requests: try again later",
+            });
+            let response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            (no_store(response), "too_many_requests")
+        }
+        None => {
+            let result = async {
+                let params = parameters(&headers, &body)?;
+                let request = GrantRequest::from_params(&params)?;
+                oauth::grant(&state, request).await
+            }
+            .await;
+            match result {
+                Ok(answer) => (
+                    no_store((StatusCode::OK, Json(answer)).into_response()),
+                    "ok",
+                ),
+                Err(error) => {
+                    let code = error.code();
+                    (error_response(error), code)
+                }
+            }
+        }
+    };
+    limits::add_headers(&mut response, verdict.as_ref());
+    state
+        .metrics
+        .observe("oauth_token", outcome, started.elapsed());
+    response
 }
 
 /// Revokes a refresh or access token. Always 200 for a well-formed request (RFC 7009).

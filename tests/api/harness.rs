@@ -60,6 +60,10 @@ impl TestApp {
         let mut config = Config::with_database(url);
         config.listen_addr = "127.0.0.1:0".parse().unwrap();
         config.hash_concurrency = 4;
+        // Rate limits have tests of their own; elsewhere they would only get in the way.
+        config.rate_limit_token = 0;
+        config.rate_limit_graphql = 0;
+        config.rate_limit_resets = 0;
         adjust(&mut config);
         let app = App::build(config).await.expect("the service starts");
         let base_url = format!("http://{}", app.local_addr().unwrap());

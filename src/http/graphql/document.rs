@@ -19,6 +19,9 @@ const PASSWORD_FIELDS: &[(&str, &str)] = &[
     ("createCustomer", "password"),
 ];
 
+/// Mutations that create or redeem a password reset.
+const RESET_FIELDS: &[&str] = &["createCustomerPasswordReset", "updateCustomerPasswordReset"];
+
 /// The facts about one operation that the HTTP layer checks.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Analysis {
@@ -30,6 +33,10 @@ pub struct Analysis {
     pub aliases: usize,
     /// True when the operation reads `__schema` or `__type`.
     pub introspects: bool,
+    /// Root fields that create or redeem a password reset (the tighter rate budget).
+    pub reset_mutations: usize,
+    /// The first root field, for logs and metrics.
+    pub first_root_field: Option<String>,
 }
 
 /// Analyses the operation the request selects. None when none can be selected (the
@@ -89,11 +96,18 @@ impl<'d> Walk<'d> {
                     if name == "__schema" || name == "__type" {
                         self.analysis.introspects = true;
                     }
-                    if root
-                        && self.analysis.is_mutation
-                        && self.hashes_password(name, &field.arguments)
-                    {
-                        self.analysis.password_mutations += 1;
+                    if root {
+                        self.analysis
+                            .first_root_field
+                            .get_or_insert_with(|| name.to_owned());
+                    }
+                    if root && self.analysis.is_mutation {
+                        if self.hashes_password(name, &field.arguments) {
+                            self.analysis.password_mutations += 1;
+                        }
+                        if RESET_FIELDS.contains(&name) {
+                            self.analysis.reset_mutations += 1;
+                        }
                     }
                     self.selection_set(&field.selection_set.node, false);
                 }

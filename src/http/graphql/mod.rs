@@ -7,10 +7,12 @@ mod document;
 mod negotiate;
 mod params;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,8 +24,88 @@ use document::Analysis;
 use negotiate::MediaType;
 use params::{GraphqlParams, PostBody};
 
+use super::limits;
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::rate_limits::Verdict;
+
+/// Who is asking, from where: what rate limits and logs key on.
+struct Client {
+    caller: Caller,
+    /// `credential-id|ip`, or `anonymous|ip`.
+    rate_subject: String,
+}
+
+impl Client {
+    async fn identify(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Client {
+        let caller = crate::http::identify(state, headers).await;
+        let ip = limits::client_ip(state, headers, peer);
+        let who = match &caller {
+            Caller::Authenticated(p) => p.credential_id.as_str(),
+            _ => "anonymous",
+        };
+        Client {
+            rate_subject: format!("{who}|{ip}"),
+            caller,
+        }
+    }
+
+    fn credential(&self) -> &str {
+        match &self.caller {
+            Caller::Authenticated(p) => &p.credential_id,
+            _ => "",
+        }
+    }
+}
+
+/// What one request was and how it ended, for the log line and the metrics.
+struct Outcome {
+    operation: String,
+    outcome: String,
+}
+
+impl Outcome {
+    fn new(operation: impl Into<String>, outcome: impl Into<String>) -> Self {
+        Outcome {
+            operation: operation.into(),
+            outcome: outcome.into(),
+        }
+    }
+
+    /// `ok`, or the code of the first error in a GraphQL answer.
+    fn of_answer(operation: impl Into<String>, body: &Value) -> Self {
+        let first = match body {
+            Value::Array(items) => items
+                .iter()
+                .find_map(|b| b["errors"][0]["extensions"]["code"].as_str()),
+            body => body["errors"][0]["extensions"]["code"].as_str(),
+        };
+        Outcome::new(operation, first.unwrap_or("ok"))
+    }
+}
+
+/// Logs a finished GraphQL request and records its metrics.
+fn finish(
+    state: &AppState,
+    client: &Client,
+    started: Instant,
+    outcome: Outcome,
+    response: Response,
+) -> Response {
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe(&outcome.operation, &outcome.outcome, elapsed);
+    tracing::info!(
+        operation = %outcome.operation,
+        outcome = %outcome.outcome,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        credential = client.credential(),
+        status = response.status().as_u16(),
+        "graphql request"
+    );
+    response
+}
 
 /// A request refused before it runs, with the status for each media type.
 struct Refusal {
@@ -87,7 +169,13 @@ struct Prepared {
 }
 
 /// `POST /graphql`: one request, or a batch of at most `MAX_BATCH_SIZE`.
-pub async fn post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
     let Some(media) = negotiate::negotiate(header(&headers, ACCEPT.as_str())) else {
         return not_acceptable();
     };
@@ -116,19 +204,22 @@ pub async fn post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         Ok(body) => body,
         Err(message) => return Refusal::bad_request(message).into_response(media),
     };
-    let caller = crate::http::identify(&state, &headers).await;
-    match body {
-        PostBody::Single(params) => run_one(&state, &caller, media, params, false).await,
-        PostBody::Batch(batch) => run_batch(&state, &caller, media, batch).await,
-    }
+    let client = Client::identify(&state, &headers, peer).await;
+    let (response, outcome) = match body {
+        PostBody::Single(params) => run_one(&state, &client, media, params, false).await,
+        PostBody::Batch(batch) => run_batch(&state, &client, media, batch).await,
+    };
+    finish(&state, &client, started, outcome, response)
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL.
 pub async fn get(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let started = Instant::now();
     let query = query.unwrap_or_default();
     let accept = header(&headers, ACCEPT.as_str()).unwrap_or("");
     if accept.contains("text/html")
@@ -145,59 +236,89 @@ pub async fn get(
         Ok(params) => params,
         Err(message) => return Refusal::bad_request(message).into_response(media),
     };
-    let caller = crate::http::identify(&state, &headers).await;
-    run_one(&state, &caller, media, params, true).await
+    let client = Client::identify(&state, &headers, peer).await;
+    let (response, outcome) = run_one(&state, &client, media, params, true).await;
+    finish(&state, &client, started, outcome, response)
 }
 
 async fn run_one(
     state: &Arc<AppState>,
-    caller: &Caller,
+    client: &Client,
     media: MediaType,
     params: GraphqlParams,
     over_get: bool,
-) -> Response {
-    let prepared = match prepare(state, caller, params, over_get) {
+) -> (Response, Outcome) {
+    let prepared = match prepare(state, &client.caller, params, over_get) {
         Ok(prepared) => prepared,
-        Err(refusal) => return refusal.into_response(media),
+        Err(refusal) => {
+            let outcome = Outcome::new("invalid", refusal.code);
+            return (refusal.into_response(media), outcome);
+        }
     };
+    let operation = operation_label(state, &prepared.analysis);
     if prepared.analysis.password_mutations > 1 {
-        return one_password_mutation_only().into_response(media);
+        let refusal = one_password_mutation_only();
+        let outcome = Outcome::new(operation, refusal.code);
+        return (refusal.into_response(media), outcome);
     }
+    let verdict = match rate_limit(state, client, 1, prepared.analysis.reset_mutations).await {
+        Ok(verdict) => verdict,
+        Err(verdict) => {
+            return (
+                too_many_requests(media, &verdict),
+                Outcome::new(operation, "TOO_MANY_REQUESTS"),
+            );
+        }
+    };
     let (body, request_error) = execute(state, prepared).await;
     let status = match (request_error, media) {
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    respond(media, status, &body)
+    let mut response = respond(media, status, &body);
+    limits::add_headers(&mut response, verdict.as_ref());
+    (response, Outcome::of_answer(operation, &body))
 }
 
 async fn run_batch(
     state: &Arc<AppState>,
-    caller: &Caller,
+    client: &Client,
     media: MediaType,
     batch: Vec<GraphqlParams>,
-) -> Response {
+) -> (Response, Outcome) {
     let limit = state.config.max_batch_size;
     if batch.is_empty() || batch.len() > limit {
         let message = match limit {
             0 => "batched requests are turned off".to_owned(),
             _ => format!("a batch holds 1 to {limit} requests"),
         };
-        return Refusal::bad_request(message).into_response(media);
+        return (
+            Refusal::bad_request(message).into_response(media),
+            Outcome::new("batch", "BAD_REQUEST"),
+        );
     }
+    let operations = batch.len() as u32;
     let prepared: Vec<Result<Prepared, Refusal>> = batch
         .into_iter()
-        .map(|params| prepare(state, caller, params, false))
+        .map(|params| prepare(state, &client.caller, params, false))
         .collect();
-    let hashing: usize = prepared
-        .iter()
-        .flatten()
-        .map(|p| p.analysis.password_mutations)
-        .sum();
-    if hashing > 1 {
+    let analyses = || prepared.iter().flatten().map(|p| &p.analysis);
+    if analyses().map(|a| a.password_mutations).sum::<usize>() > 1 {
         // One batch is one request: it may not hash more passwords than one document may.
-        return one_password_mutation_only().into_response(media);
+        let refusal = one_password_mutation_only();
+        let outcome = Outcome::new("batch", refusal.code);
+        return (refusal.into_response(media), outcome);
     }
+    let resets = analyses().map(|a| a.reset_mutations).sum();
+    let verdict = match rate_limit(state, client, operations, resets).await {
+        Ok(verdict) => verdict,
+        Err(verdict) => {
+            return (
+                too_many_requests(media, &verdict),
+                Outcome::new("batch", "TOO_MANY_REQUESTS"),
+            );
+        }
+    };
     let answers = futures_util::future::join_all(prepared.into_iter().map(|item| async move {
         match item {
             Ok(prepared) => execute(state, prepared).await.0,
@@ -205,7 +326,73 @@ async fn run_batch(
         }
     }))
     .await;
-    respond(media, StatusCode::OK, &Value::Array(answers))
+    let body = Value::Array(answers);
+    let mut response = respond(media, StatusCode::OK, &body);
+    limits::add_headers(&mut response, verdict.as_ref());
+    (response, Outcome::of_answer("batch", &body))
+}
+
+/// Counts the request against the GraphQL budget and, for reset creations and
+/// redemptions, the tighter reset budget. Err with the verdict that refused it.
+async fn rate_limit(
+    state: &AppState,
+    client: &Client,
+    operations: u32,
+    reset_mutations: usize,
+) -> Result<Option<Verdict>, Verdict> {
+    let config = &state.config;
+    let general = limits::check(
+        state,
+        "graphql",
+        &client.rate_subject,
+        config.budget(config.rate_limit_graphql),
+        operations,
+    )
+    .await;
+    if let Some(verdict) = general.filter(|v| !v.allowed) {
+        return Err(verdict);
+    }
+    if reset_mutations == 0 {
+        return Ok(general);
+    }
+    let resets = limits::check(
+        state,
+        "resets",
+        &client.rate_subject,
+        config.budget(config.rate_limit_resets),
+        reset_mutations as u32,
+    )
+    .await;
+    match resets {
+        Some(verdict) if !verdict.allowed => Err(verdict),
+        Some(verdict) => Ok(Some(verdict)),
+        None => Ok(general),
+    }
+}
+
+fn too_many_requests(media: MediaType, verdict: &Verdict) -> Response {
+    let refusal = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_REQUESTS",
+        format!(
+            "too many requests: at most {} every {} s",
+            verdict.budget.limit,
+            verdict.budget.interval.as_secs()
+        ),
+    );
+    let mut response = refusal.into_response(media);
+    limits::add_headers(&mut response, Some(verdict));
+    response
+}
+
+/// The metrics label of an operation: its first root field when the schema has it (so
+/// clients cannot grow the label set), else `other`.
+fn operation_label(state: &AppState, analysis: &Analysis) -> String {
+    match &analysis.first_root_field {
+        Some(field) if state.root_fields.contains(field) => field.clone(),
+        _ => "other".to_owned(),
+    }
 }
 
 fn one_password_mutation_only() -> Refusal {
@@ -239,6 +426,17 @@ fn prepare(
     let Some(query) = params.query else {
         return Err(Refusal::bad_request("`query` is required"));
     };
+    if query.len() > state.config.max_document_bytes {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            "GRAPHQL_VALIDATION_FAILED",
+            format!(
+                "the document is larger than {} bytes",
+                state.config.max_document_bytes
+            ),
+        ));
+    }
     let document = async_graphql::parser::parse_query(&query).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,

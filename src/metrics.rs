@@ -1,0 +1,150 @@
+//! Prometheus metrics for `GET /metrics`: requests by operation and outcome, latency
+//! histograms, pool usage, the password-hash queue and rate-limit refusals. One registry
+//! per running service (no global recorder), so tests can run many services at once.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScopeLabels {
+    scope: String,
+}
+
+type LatencyFamily = Family<OperationLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// The service's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<OutcomeLabels, Counter>,
+    latency: LatencyFamily,
+    rate_limited: Family<ScopeLabels, Counter>,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
+    hashes_running: Gauge,
+    hashes_waiting: Gauge,
+}
+
+/// Readings taken at scrape time.
+pub struct Readings {
+    /// Connections open in the pool, and how many are idle.
+    pub pool: (usize, usize),
+    /// Password hashes running, and waiting for a worker.
+    pub hashing: (usize, usize),
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("reset_gateway");
+        let requests = Family::<OutcomeLabels, Counter>::default();
+        let latency = LatencyFamily::new_with_constructor(latency_histogram);
+        let rate_limited = Family::<ScopeLabels, Counter>::default();
+        let (pool_connections, pool_idle) = (Gauge::default(), Gauge::default());
+        let (hashes_running, hashes_waiting) = (Gauge::default(), Gauge::default());
+        registry.register(
+            "requests",
+            "Requests by operation (GraphQL root field or endpoint) and outcome (ok or error code)",
+            requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Request latency by operation",
+            latency.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limit, by scope",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database connections open",
+            pool_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle",
+            "Database connections idle",
+            pool_idle.clone(),
+        );
+        registry.register(
+            "password_hashes_running",
+            "Password hashes being computed",
+            hashes_running.clone(),
+        );
+        registry.register(
+            "password_hashes_waiting",
+            "Password hashes waiting for a worker",
+            hashes_waiting.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            rate_limited,
+            pool_connections,
+            pool_idle,
+            hashes_running,
+            hashes_waiting,
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one finished request.
+    pub fn observe(&self, operation: &str, outcome: &str, elapsed: Duration) {
+        let labels = OutcomeLabels {
+            operation: operation.to_owned(),
+            outcome: outcome.to_owned(),
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&OperationLabels {
+                operation: operation.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records a request refused by a rate limit.
+    pub fn rate_limited(&self, scope: &str) {
+        self.rate_limited
+            .get_or_create(&ScopeLabels {
+                scope: scope.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render(&self, readings: Readings) -> String {
+        self.pool_connections.set(readings.pool.0 as i64);
+        self.pool_idle.set(readings.pool.1 as i64);
+        self.hashes_running.set(readings.hashing.0 as i64);
+        self.hashes_waiting.set(readings.hashing.1 as i64);
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
