@@ -45,6 +45,7 @@ pub struct Metrics {
     pool_idle: Gauge,
     hashes_running: Gauge,
     hashes_waiting: Gauge,
+    statements: Gauge,
 }
 
 /// Readings taken at scrape time.
@@ -53,6 +54,8 @@ pub struct Readings {
     pub pool: (usize, usize),
     /// Password hashes running, and waiting for a worker.
     pub hashing: (usize, usize),
+    /// SQL statements sent since start.
+    pub statements: u64,
 }
 
 impl Default for Metrics {
@@ -63,6 +66,7 @@ impl Default for Metrics {
         let rate_limited = Family::<ScopeLabels, Counter>::default();
         let (pool_connections, pool_idle) = (Gauge::default(), Gauge::default());
         let (hashes_running, hashes_waiting) = (Gauge::default(), Gauge::default());
+        let statements = Gauge::default();
         registry.register(
             "requests",
             "Requests by operation (GraphQL root field or endpoint) and outcome (ok or error code)",
@@ -107,6 +111,7 @@ impl Default for Metrics {
             pool_idle,
             hashes_running,
             hashes_waiting,
+            statements,
         }
     }
 }
@@ -141,6 +146,8 @@ impl Metrics {
         self.pool_idle.set(readings.pool.1 as i64);
         self.hashes_running.set(readings.hashing.0 as i64);
         self.hashes_waiting.set(readings.hashing.1 as i64);
+        self.statements
+            .set(readings.statements.min(i64::MAX as u64) as i64);
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -45,6 +45,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let readings = crate::metrics::Readings {
         pool: state.db.pool_status(),
         hashing: state.hasher.queue(),
+        statements: state.db.statements_sent(),
     };
     (
         [(
