@@ -102,6 +102,11 @@ impl Default for Metrics {
             "Password hashes waiting for a worker",
             hashes_waiting.clone(),
         );
+        registry.register(
+            "db_statements",
+            "SQL statements sent since start",
+            statements.clone(),
+        );
         Metrics {
             registry,
             requests,

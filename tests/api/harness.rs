@@ -23,6 +23,8 @@ pub enum Backend {
 pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
+    /// The configuration the service runs with.
+    pub config: Config,
     state: Arc<AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -65,22 +67,51 @@ impl TestApp {
         config.rate_limit_graphql = 0;
         config.rate_limit_resets = 0;
         adjust(&mut config);
-        let app = App::build(config).await.expect("the service starts");
+        Some(Self::start(config, dir, postgres).await)
+    }
+
+    /// Starts the service on a database of the caller's (which the caller cleans up).
+    pub async fn spawn_on(url: DatabaseUrl, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::with_database(url);
+        config.listen_addr = "127.0.0.1:0".parse().unwrap();
+        config.rate_limit_token = 0;
+        config.rate_limit_graphql = 0;
+        config.rate_limit_resets = 0;
+        adjust(&mut config);
+        Self::start(config, tempfile::tempdir().expect("temporary folder"), None).await
+    }
+
+    /// A second instance on this one's database (as a scaled-out deployment runs).
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        Self::start(config, tempfile::tempdir().expect("temporary folder"), None).await
+    }
+
+    async fn start(
+        config: Config,
+        dir: tempfile::TempDir,
+        postgres: Option<PostgresDatabase>,
+    ) -> TestApp {
+        let app = App::build(config.clone())
+            .await
+            .expect("the service starts");
         let base_url = format!("http://{}", app.local_addr().unwrap());
         let state = app.state();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async {
             let _ = rx.await;
         }));
-        Some(TestApp {
+        TestApp {
             base_url,
             http: reqwest::Client::new(),
+            config,
             state,
             shutdown: Some(tx),
             server: Some(server),
             _dir: dir,
             _postgres: postgres,
-        })
+        }
     }
 
     /// The service's shared state (to reach its database in set-up and checks).

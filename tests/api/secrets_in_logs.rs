@@ -183,4 +183,23 @@ async fn no_password_token_or_secret_is_ever_logged() {
     for (what, secret) in secrets {
         assert!(!log.contains(secret), "the {what} reached the logs");
     }
+
+    // Each GraphQL request has one line saying what it was and how it went.
+    let created = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|entry| {
+            entry["message"] == "graphql request"
+                && entry["operation"] == "createCustomerPasswordReset"
+        })
+        .expect("a log line for the reset creation");
+    assert_eq!(created["outcome"], "ok");
+    assert_eq!(created["credential"], integration["client_id"]);
+    assert!(created["duration_ms"].as_f64().is_some());
+    assert!(
+        created["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 20),
+        "{created}"
+    );
 }

@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark of issue 6, in one command.
+#
+# Proves, within one run on one machine, the targets of issue 6: the release service on
+# PostgreSQL and SQLite (1,000 customers, 10,000 resets) driven over loopback by wrk for
+# scenarios (a)-(f), beside the ceilings measured in the same run (pgbench running the
+# exact SQL the service sent for (a) and (c), captured from PostgreSQL's log; the bare
+# argon2id rate on all cores). Prints one markdown table with PASS/MISS per target and
+# writes it to bench/results.md.
+#
+# Needs: cargo, wrk, pgbench and psql (PostgreSQL reachable as BENCH_PG, trust auth,
+# superuser: it creates and drops the database rg_bench and reads the server log), curl,
+# jq, python3. Scratch files, databases and logs go to BENCH_DIR (/tmp/rg-bench).
+#
+# Settings (environment): BENCH_DURATION (10 s per scenario), BENCH_WARMUP (2 s),
+# BENCH_CONNECTIONS (8), BENCH_THREADS (wrk and pgbench threads, 1),
+# BENCH_RATE_LIMITS (raised | off), BENCH_PG (postgres://postgres@127.0.0.1:5432),
+# BENCH_PG_LOG (the server log; found by itself when unset), BENCH_PORT (4180),
+# BENCH_CUSTOMERS (1000), BENCH_RESETS (10000).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+WORK=${BENCH_DIR:-/tmp/rg-bench}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONNS=${BENCH_CONNECTIONS:-8}
+THREADS=${BENCH_THREADS:-1}
+RATE_LIMITS=${BENCH_RATE_LIMITS:-raised}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+PG_DB=rg_bench
+PORT=${BENCH_PORT:-4180}
+URL=http://127.0.0.1:$PORT
+LUA=$ROOT/bench/load.lua
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/release
+BIN=$TARGET/reset-gateway
+STARTED=$(date +%s)
+SERVICE_PID=
+
+say() { printf '\n== %s (%ss)\n' "$*" $(($(date +%s) - STARTED)) >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+psql_admin() { psql "$PG/postgres" -v ON_ERROR_STOP=1 -qAtc "$1"; }
+
+for tool in cargo wrk pgbench psql curl jq python3; do
+  command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install wrk postgresql-client jq)"
+done
+
+# The rate limits stay on but are raised by config so that they never refuse the load
+# (every GraphQL request is still counted in the database); `off` sets them to 0.
+case $RATE_LIMITS in
+  raised) RL_GRAPHQL=1000000000 RL_RESETS=1000000000 RL_TOKEN=1000000 ;;
+  off) RL_GRAPHQL=0 RL_RESETS=0 RL_TOKEN=0 ;;
+  *) die "BENCH_RATE_LIMITS is raised or off" ;;
+esac
+
+cleanup() {
+  if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null || true; fi
+  psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# --- service ------------------------------------------------------------------------------
+
+start_service() { # NAME DATABASE_URL [VAR=VALUE...]: the release binary, defaults but limits
+  local name=$1 db=$2
+  shift 2
+  env DATABASE_URL="$db" LISTEN_ADDR=127.0.0.1:$PORT RATE_LIMIT_GRAPHQL=$RL_GRAPHQL \
+    RATE_LIMIT_RESETS=$RL_RESETS RATE_LIMIT_TOKEN=$RL_TOKEN "$@" \
+    "$BIN" serve >"$WORK/$name.log" 2>&1 &
+  SERVICE_PID=$!
+  for _ in $(seq 100); do
+    curl -fs "$URL/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "the service did not start: see $WORK/$name.log"
+}
+
+stop_service() {
+  kill "$SERVICE_PID"
+  wait "$SERVICE_PID" || true
+  SERVICE_PID=
+}
+
+metric() { # sum of a metric over its labels, or NA when /metrics does not export it
+  curl -fs "$URL/metrics" | awk -v m="$1" \
+    '$1 == m || index($1, m "{") == 1 { s += $NF; n++ } END { if (n) printf "%d", s; else print "NA" }'
+}
+
+token() { # CLIENT_ID [SECRET]: an access token from client_credentials
+  jq -nc --arg id "$1" --arg secret "${2:-}" \
+    '{grant_type: "client_credentials", client_id: $id} + if $secret == "" then {} else {client_secret: $secret} end' |
+    curl -fs "$URL/oauth/token" -H 'Content-Type: application/json' -d @- | jq -er .access_token
+}
+
+credentials() { # DATABASE_URL: creates both credentials, sets INTEGRATION and SALES_CHANNEL
+  local integration sales_channel
+  integration=$(DATABASE_URL=$1 "$BIN" credentials create --role integration --mode test --name bench-integration --json 2>>"$WORK/cli.log")
+  sales_channel=$(DATABASE_URL=$1 "$BIN" credentials create --role sales_channel --mode test --name bench-storefront --json 2>>"$WORK/cli.log")
+  INTEGRATION=$(jq -r '.client_id + " " + .client_secret' <<<"$integration")
+  SALES_CHANNEL=$(jq -r .client_id <<<"$sales_channel")
+}
+
+# --- request bodies -----------------------------------------------------------------------
+
+bodies() { # DIR: one file per scenario, one JSON body per line
+  local dir=$1 q
+  for first in 5 10 25; do
+    jq -nc --arg q "{ customerPasswordResets(first: $first) { edges { node { id status customer { id email } } } } }" \
+      '{query: $q}' >"$dir/a$first.jsonl"
+    jq -nc --arg q "{ customers(first: $first) { edges { node { id email passwordResets(first: 5) { edges { node { id status } } } } } } }" \
+      '{query: $q}' >"$dir/b$first.jsonl"
+  done
+  q='query($id: ID!) { customerPasswordReset(id: $id) { id status customerEmail expiresAt } }'
+  awk -F'\t' '$3 == "pending" { print $1; exit }' "$dir/resets.tsv" |
+    jq -Rc --arg q "$q" '{query: $q, variables: {id: .}}' >"$dir/c.jsonl"
+  q='mutation($input: CreateCustomerPasswordResetInput!) { createCustomerPasswordReset(input: $input) { id resetPasswordToken status expiresAt } }'
+  cut -f2 "$dir/customers.tsv" | jq -Rc --arg q "$q" '{query: $q, variables: {input: {customerEmail: .}}}' >"$dir/d.jsonl"
+  # A wrong token: the new password is hashed before the token is checked, so this costs
+  # what a right one does, and the seeded resets never run out.
+  q='mutation($id: ID!, $input: UpdateCustomerPasswordResetInput!) { updateCustomerPasswordReset(id: $id, input: $input) { id status } }'
+  cut -f1 "$dir/resets.tsv" | jq -Rc --arg q "$q" \
+    '{query: $q, variables: {id: ., input: {resetPasswordToken: "not-the-token-of-this-reset", customerPassword: "a new password for the benchmark"}}}' >"$dir/e.jsonl"
+  jq -nc '{query: "{ __typename }"}' >"$dir/typename.jsonl"
+}
+EXPECT_E='resetPasswordToken is invalid'
+
+# --- one scenario -------------------------------------------------------------------------
+
+wrk_run() { # CONNS SECONDS BODIES TOKEN EXPECT PATH SAMPLE: prints wrk's RESULT json
+  local threads=$THREADS
+  [ "$1" -lt "$threads" ] && threads=$1
+  BODIES=$3 TOKEN=$4 EXPECT=$5 SAMPLE=$7 wrk -t"$threads" -c"$1" -d"$2"s --timeout 10s \
+    -s "$LUA" "$URL$6" | sed -n 's/^RESULT //p'
+}
+
+record() { # BACKEND NAME CONNS RESULT STATEMENTS REQUESTS: appends to results.jsonl
+  local hwm
+  hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVICE_PID/status")
+  jq -c --arg backend "$1" --arg name "$2" --argjson conns "$3" --arg st "$5" --arg rq "$6" \
+    --argjson hwm "$hwm" \
+    '. + {backend: $backend, scenario: $name, connections: $conns, rss_hwm_kib: $hwm,
+          statements_per_request: (if $st == "NA" or $st == "" then null
+            else ($st | tonumber) / ([($rq | tonumber), 1] | max) end)}' \
+    <<<"$4" | tee -a "$WORK/results.jsonl" |
+    jq -r '"  \(.backend) \(.scenario): \(.rps | floor) req/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, errors \(.non2xx + .socket_errors + .gql_errors), statements/request \(.statements_per_request // "n/a"), VmHWM \(.rss_hwm_kib) KiB"' >&2
+}
+
+scenario() { # BACKEND NAME BODIES TOKEN [EXPECT] [CONNS] [PATH]
+  local backend=$1 name=$2 bodies=$3 token=$4 expect=${5:-} conns=${6:-$CONNS} path=${7:-/graphql}
+  local sample=$WORK/$backend/$name.error.json s0 r0 s1 r1 result
+  [ "$WARMUP" -gt 0 ] && wrk_run "$conns" "$WARMUP" "$bodies" "$token" "$expect" "$path" "" >/dev/null
+  s0=$(metric reset_gateway_db_statements)
+  r0=$(metric reset_gateway_requests_total)
+  result=$(wrk_run "$conns" "$DURATION" "$bodies" "$token" "$expect" "$path" "$sample")
+  s1=$(metric reset_gateway_db_statements)
+  r1=$(metric reset_gateway_requests_total)
+  local statements=NA requests
+  [ "$s0" != NA ] && statements=$((s1 - s0))
+  requests=$((r1 - r0))
+  [ "$requests" -gt 0 ] || requests=$(jq .requests <<<"$result")
+  record "$backend" "$name" "$conns" "$result" "$statements" "$requests"
+}
+
+# (c) as a latency probe (one connection) while (e) saturates the hashing pool; the same
+# probe on the otherwise idle service is scenario c_probe_idle.
+probe_under_hashing() { # BACKEND DIR
+  local backend=$1 dir=$2 e_out=$WORK/$1/e-under-probe.json c_out=$WORK/$1/c-probe-under-e.json
+  local e_pid c_pid hashing
+  wrk_run "$CONNS" $((DURATION + 2)) "$dir/e.jsonl" "$SC_TOKEN" "$EXPECT_E" /graphql "" >"$e_out" &
+  e_pid=$!
+  sleep 1
+  wrk_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$c_out" &
+  c_pid=$!
+  sleep $((DURATION / 2))
+  hashing="running $(metric reset_gateway_password_hashes_running), waiting $(metric reset_gateway_password_hashes_waiting)"
+  echo "  hashing pool at mid-run: $hashing" >&2
+  echo "$hashing" >"$WORK/$backend/hashing-mid-run.txt"
+  wait "$c_pid"
+  wait "$e_pid"
+  record "$backend" c_probe_under_e 1 "$(cat "$c_out")" NA 0
+  record "$backend" e_under_probe "$CONNS" "$(cat "$e_out")" NA 0
+}
+
+# --- the run ------------------------------------------------------------------------------
+
+rm -rf "$WORK"
+mkdir -p "$WORK/postgres" "$WORK/sqlite"
+: >"$WORK/results.jsonl"
+
+say "building the release binary and the benchmark examples"
+cargo build --release --locked --bin reset-gateway --example seed --example argon2_rate
+
+say "ceiling: bare argon2id rate, one thread per core"
+"$TARGET/examples/argon2_rate" --seconds 5 | tee "$WORK/argon2.json" >&2
+
+run_backend() { # BACKEND DATABASE_URL
+  local backend=$1 db=$2 dir=$WORK/$1
+  say "$backend: seeding ${BENCH_CUSTOMERS:-1000} customers and ${BENCH_RESETS:-10000} resets"
+  "$TARGET/examples/seed" --database-url "$db" --customers "${BENCH_CUSTOMERS:-1000}" \
+    --resets "${BENCH_RESETS:-10000}" --out "$dir"
+  credentials "$db"
+  bodies "$dir"
+  [ "$backend" = postgres ] && pg_ceilings "$dir"
+
+  say "$backend: serving on $URL, rate limits $RATE_LIMITS by config, HASH_CONCURRENCY default ($(nproc))"
+  start_service "$backend" "$db"
+  # shellcheck disable=SC2086
+  TOKEN=$(token $INTEGRATION)
+  SC_TOKEN=$(token "$SALES_CHANNEL")
+  local first
+  for first in 25 10 5; do scenario "$backend" "a$first" "$dir/a$first.jsonl" "$TOKEN"; done
+  for first in 25 10 5; do scenario "$backend" "b$first" "$dir/b$first.jsonl" "$TOKEN"; done
+  scenario "$backend" c "$dir/c.jsonl" "$TOKEN"
+  scenario "$backend" typename "$dir/typename.jsonl" "$TOKEN"
+  scenario "$backend" health "" "" "" "$CONNS" /health
+  scenario "$backend" c_probe_idle "$dir/c.jsonl" "$TOKEN" "" 1
+  scenario "$backend" e "$dir/e.jsonl" "$SC_TOKEN" "$EXPECT_E"
+  if [ "$backend" = postgres ]; then
+    probe_under_hashing "$backend" "$dir"
+  fi
+  scenario "$backend" d "$dir/d.jsonl" "$TOKEN"
+  stop_service
+  grep -c 'database is locked' "$WORK/$backend.log" >"$dir/locked-in-log.txt" || true
+}
+
+pg_log_file() {
+  if [ -n "${BENCH_PG_LOG:-}" ]; then echo "$BENCH_PG_LOG"; return; fi
+  local current
+  current=$(psql_admin "SELECT pg_current_logfile()")
+  if [ -n "$current" ]; then
+    case $current in /*) echo "$current" ;; *) echo "$(psql_admin 'SHOW data_directory')/$current" ;; esac
+  else
+    ls -t /var/log/postgresql/postgresql-*.log 2>/dev/null | head -1
+  fi
+}
+
+pg_ceilings() { # DIR: capture one (a) and one (c) request's SQL, then pgbench them
+  local dir=$1 log offset name
+  log=$(pg_log_file)
+  [ -r "$log" ] || { echo "  cannot read the PostgreSQL log ($log): no pgbench ceilings" >&2; return 0; }
+  say "postgres: capturing the SQL of (a) and (c) from $log"
+  psql_admin "ALTER DATABASE $PG_DB SET log_statement = 'all'"
+  # No housekeeping during the capture: only the request's own statements are logged.
+  start_service capture "$PG/$PG_DB" REVOCATION_REFRESH=1h
+  local token_a
+  # shellcheck disable=SC2086
+  token_a=$(token $INTEGRATION)
+  for name in a25 c; do
+    curl -fs "$URL/graphql" -H "Authorization: Bearer $token_a" -H 'Content-Type: application/json' \
+      -d @"$dir/$name.jsonl" >/dev/null # first: connections and prepared statements
+    sleep 0.3
+    offset=$(stat -c %s "$log")
+    curl -fs "$URL/graphql" -H "Authorization: Bearer $token_a" -H 'Content-Type: application/json' \
+      -d @"$dir/$name.jsonl" >"$dir/$name.answer.json"
+    sleep 0.5
+    python3 bench/capture_sql.py "$log" "$offset" "$PG_DB" >"$dir/pgbench-$name.sql"
+    sed 's/^/    /' "$dir/pgbench-$name.sql" >&2
+  done
+  stop_service
+  psql_admin "ALTER DATABASE $PG_DB RESET log_statement"
+  for name in a25 c; do pgbench_run "$dir" "$name"; done
+}
+
+pgbench_run() { # DIR NAME: pgbench -n with the captured script, same connections and time
+  local dir=$1 name=$2 out=$1/pgbench-$2
+  mkdir -p "$out"
+  local threads=$THREADS
+  [ "$CONNS" -lt "$threads" ] && threads=$CONNS
+  [ "$WARMUP" -gt 0 ] && pgbench -n -M prepared -c "$CONNS" -j "$threads" -T "$WARMUP" \
+    -f "$dir/pgbench-$name.sql" "$PG/$PG_DB" >/dev/null 2>&1
+  (cd "$out" && pgbench -n -M prepared -c "$CONNS" -j "$threads" -T "$DURATION" -l \
+    -f "$dir/pgbench-$name.sql" "$PG/$PG_DB" >report.txt 2>&1)
+  local tps failed p50 p99
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/report.txt")
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/report.txt")
+  read -r p50 p99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+    awk '{ v[NR] = $1 } END { print v[int(NR * 0.50) + 1], v[int(NR * 0.99) + 1] }')
+  jq -nc --arg name "$name" --argjson tps "${tps:-0}" --argjson failed "${failed:-0}" \
+    --argjson p50 "${p50:-0}" --argjson p99 "${p99:-0}" \
+    --argjson statements "$(grep -vc '^--' "$dir/pgbench-$name.sql")" \
+    '{backend: "postgres", scenario: ("pgbench_" + $name), rps: $tps, p50_us: $p50, p99_us: $p99,
+      non2xx: 0, socket_errors: $failed, gql_errors: 0, expected_errors: 0, locked: 0,
+      statements_per_request: $statements, connections: '"$CONNS"'}' |
+    tee -a "$WORK/results.jsonl" | jq -r '"  pgbench \(.scenario): \(.rps | floor) tps, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms"' >&2
+}
+
+psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
+psql_admin "CREATE DATABASE $PG_DB"
+run_backend postgres "$PG/$PG_DB"
+run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
+
+say "report"
+jq -n --arg nproc "$(nproc)" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
+  --arg kernel "$(uname -r)" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  --arg pg "$(psql_admin 'SHOW server_version')" \
+  --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+changes')" \
+  --arg rate_limits "$RATE_LIMITS" --argjson conns "$CONNS" --argjson duration "$DURATION" \
+  --argjson warmup "$WARMUP" --argjson threads "$THREADS" \
+  --arg pg_locked "$(cat "$WORK/postgres/locked-in-log.txt")" \
+  --arg sqlite_locked "$(cat "$WORK/sqlite/locked-in-log.txt")" \
+  --arg hashing "$(cat "$WORK/postgres/hashing-mid-run.txt" 2>/dev/null)" \
+  --arg elapsed "$(($(date +%s) - STARTED))" \
+  '$ARGS.named' >"$WORK/run.json"
+python3 bench/report.py "$WORK" | tee bench/results.md

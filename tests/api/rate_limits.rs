@@ -1,0 +1,169 @@
+//! Rate limits: the token endpoint per client IP, GraphQL per credential and IP, a
+//! tighter budget for resets, counted in the database so that instances share them.
+
+use reset_gateway::auth::{Mode, Role};
+use serde_json::{Value, json};
+
+use crate::fixtures::Callers;
+use crate::harness::{Backend, TestApp, on_both_databases};
+
+async fn token_request(
+    app: &TestApp,
+    client_id: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(format!("{}/oauth/token", app.base_url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+        ]);
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    request.send().await.unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+async fn token_limit_is_shared_by_instances(backend: Backend) {
+    let Some(first) = TestApp::spawn_with(backend, |c| c.rate_limit_token = 4).await else {
+        return;
+    };
+    let second = first.sibling(|_| {}).await;
+    let shop = first.credential(Role::SalesChannel, Mode::Test).await;
+    for (app, expected_remaining) in [(&first, "3"), (&second, "2"), (&first, "1"), (&second, "0")]
+    {
+        let response = token_request(app, &shop.id, None).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining"),
+            expected_remaining
+        );
+    }
+    let refused = token_request(&first, &shop.id, None).await;
+    assert_eq!(
+        refused.status(),
+        429,
+        "the fifth request, on either instance, is over the budget"
+    );
+    assert_eq!(header(&refused, "x-ratelimit-limit"), "4");
+    assert_eq!(header(&refused, "x-ratelimit-interval"), "60");
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), "0");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_sqlite_share_the_token_budget() {
+    token_limit_is_shared_by_instances(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_share_the_token_budget() {
+    token_limit_is_shared_by_instances(Backend::Postgres).await;
+}
+
+on_both_databases! {
+    async fn graphql_requests_over_the_budget_get_too_many_requests(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let limited = app.sibling(|c| c.rate_limit_graphql = 3).await;
+        for _ in 0..3 {
+            let answer = limited.graphql(Some(&token), "{ customers { totalCount } }", json!({})).await;
+            assert!(answer["errors"].is_null(), "{answer}");
+        }
+        let response = limited
+            .http
+            .post(format!("{}/graphql", limited.base_url))
+            .bearer_auth(&token)
+            .json(&json!({ "query": "{ customers { totalCount } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 429);
+        assert_eq!(header(&response, "x-ratelimit-limit"), "3");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS");
+        let metrics = limited.http.get(format!("{}/metrics", limited.base_url)).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("reset_gateway_rate_limited_total{scope=\"graphql\"} 1"), "{metrics}");
+    }
+
+    async fn resets_have_a_tighter_budget_than_other_operations(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let limited = app.sibling(|c| {
+            c.rate_limit_graphql = 100;
+            c.rate_limit_resets = 2;
+        }).await;
+        let create = "mutation { createCustomerPasswordReset(input: { customerEmail: \"me@example.com\" }) { id } }";
+        for _ in 0..2 {
+            let answer = limited.graphql(Some(&who.integration), create, json!({})).await;
+            assert!(answer["errors"].is_null(), "{answer}");
+        }
+        let response = limited
+            .http
+            .post(format!("{}/graphql", limited.base_url))
+            .bearer_auth(&who.integration)
+            .json(&json!({ "query": create }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 429);
+        assert_eq!(header(&response, "x-ratelimit-limit"), "2");
+        let read = limited.graphql(Some(&who.integration), "{ customers { totalCount } }", json!({})).await;
+        assert!(read["errors"].is_null(), "other operations still run: {read}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_ip_comes_from_the_proxy_header_only_when_configured() {
+    let direct = TestApp::spawn_with(Backend::Sqlite, |c| c.rate_limit_token = 1)
+        .await
+        .unwrap();
+    let shop = direct.credential(Role::SalesChannel, Mode::Test).await;
+    assert_eq!(
+        token_request(&direct, &shop.id, Some("10.0.0.1"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        token_request(&direct, &shop.id, Some("10.0.0.2"))
+            .await
+            .status(),
+        429,
+        "without CLIENT_IP_HEADER the header is ignored: same peer, same budget"
+    );
+    let proxied = direct
+        .sibling(|c| {
+            c.rate_limit_token = 1;
+            c.client_ip_header = Some("x-forwarded-for".into());
+        })
+        .await;
+    assert_eq!(
+        token_request(&proxied, &shop.id, Some("spoofed, 10.0.0.3"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        token_request(&proxied, &shop.id, Some("10.0.0.4"))
+            .await
+            .status(),
+        200,
+        "another client"
+    );
+    assert_eq!(
+        token_request(&proxied, &shop.id, Some("other, 10.0.0.3"))
+            .await
+            .status(),
+        429,
+        "the last address counts"
+    );
+}

@@ -1,0 +1,165 @@
+//! Graceful shutdown: on SIGTERM the service stops accepting, lets in-flight requests
+//! finish (here a deliberately slow password reset), then exits 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn cli(database: &str, args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        .env("DATABASE_URL", database)
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shutdown.db").display());
+    let integration = cli(
+        &database,
+        &[
+            "credentials",
+            "create",
+            "--role",
+            "integration",
+            "--mode",
+            "test",
+            "--name",
+            "i",
+            "--json",
+        ],
+    );
+    let shop = cli(
+        &database,
+        &[
+            "credentials",
+            "create",
+            "--role",
+            "sales_channel",
+            "--mode",
+            "test",
+            "--name",
+            "s",
+            "--json",
+        ],
+    );
+    let mut server = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        .env("DATABASE_URL", &database)
+        // About a second per hash, so that the request is surely in flight at SIGTERM.
+        .env("ARGON2_MEMORY_KIB", "262144")
+        .env("ARGON2_ITERATIONS", "4")
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(address) = serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|e| e["address"].as_str().map(str::to_owned))
+            {
+                let _ = tx.send(address);
+            }
+        }
+    });
+    let base = format!(
+        "http://{}",
+        rx.recv_timeout(Duration::from_secs(30)).unwrap()
+    );
+    let http = reqwest::Client::new();
+    let token = |body: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let answer: Value = http
+                .post(format!("{base}/oauth/token"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let integration_token = token(json!({
+        "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"],
+    }))
+    .await;
+    let shop_token =
+        token(json!({ "grant_type": "client_credentials", "client_id": shop["client_id"] })).await;
+    let graphql = |token: String, query: &'static str, variables: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+        }
+    };
+    graphql(
+        integration_token.clone(),
+        "mutation { createCustomer(input: { email: \"guest@example.com\" }) { id } }",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    let created: Value = graphql(
+        integration_token,
+        "mutation { createCustomerPasswordReset(input: { customerEmail: \"guest@example.com\" }) { id resetPasswordToken } }",
+        json!({}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let reset = &created["data"]["createCustomerPasswordReset"];
+    let in_flight = tokio::spawn(graphql(
+        shop_token,
+        "mutation($id: ID!, $t: String!) { updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $t, customerPassword: \"a slow new password\" }) { status } }",
+        json!({ "id": reset["id"], "t": reset["resetPasswordToken"] }),
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let answer: Value = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["updateCustomerPasswordReset"]["status"], "USED",
+        "{answer}"
+    );
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(15),
+            "the service did not exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        http.get(format!("{base}/health")).send().await.is_err(),
+        "nothing listens any more"
+    );
+}
