@@ -1,23 +1,14 @@
 //! The command line as an operator uses it: credentials made by the binary work over HTTP.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
+use crate::binary::{run, sqlite_url};
 use crate::harness::{Backend, TestApp};
-
-fn run(database: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
-        .env("DATABASE_URL", database)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_made_by_the_command_line_get_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let database = sqlite_url(&dir, "cli.db");
     let created = run(
         &database,
         &[
@@ -67,7 +58,7 @@ async fn credentials_made_by_the_command_line_get_tokens() {
 #[test]
 fn a_sales_channel_has_no_secret_and_unknown_database_schemes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let database = sqlite_url(&dir, "cli.db");
     let created = run(
         &database,
         &[

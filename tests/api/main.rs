@@ -4,6 +4,7 @@ mod fixtures;
 mod graphql_http;
 mod harness;
 
+mod binary;
 mod cli;
 mod customers;
 mod database_faults;

@@ -1,91 +1,21 @@
 //! Secrets never reach the logs: the real binary, logging at debug level in JSON, goes
 //! through every flow that handles a secret; none of them appears in what it wrote.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Value, json};
+
+use crate::binary::{Server, credential, post, sqlite_url};
 
 const OLD_PASSWORD: &str = "sentinel-old-password-4711";
 const NEW_PASSWORD: &str = "sentinel-new-password-4712";
 
-fn cli(database: &str, args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
-        .env("DATABASE_URL", database)
-        .args(args)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut request = http.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_or_secret_is_ever_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("logs.db").display());
-    let integration = cli(
-        &database,
-        &[
-            "credentials",
-            "create",
-            "--role",
-            "integration",
-            "--mode",
-            "test",
-            "--name",
-            "i",
-            "--json",
-        ],
-    );
-    let shop = cli(
-        &database,
-        &[
-            "credentials",
-            "create",
-            "--role",
-            "sales_channel",
-            "--mode",
-            "test",
-            "--name",
-            "s",
-            "--json",
-        ],
-    );
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
-        .env("DATABASE_URL", &database)
-        .env("RUST_LOG", "debug")
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (address_tx, address_rx) = std::sync::mpsc::channel();
-    let reader = BufReader::new(server.stderr.take().unwrap());
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in reader.lines().map_while(Result::ok) {
-            if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                && let Some(address) = entry["address"].as_str()
-            {
-                let _ = address_tx.send(address.to_owned());
-            }
-            sink.lock().unwrap().push_str(&line);
-            sink.lock().unwrap().push('\n');
-        }
-    });
-    let address = address_rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the server says where it listens");
-    let base = format!("http://{address}");
+    let database = sqlite_url(&dir, "logs.db");
+    let integration = credential(&database, "integration");
+    let shop = credential(&database, "sales_channel");
+    let server = Server::start(&database, &[("RUST_LOG", "debug")]);
+    let base = server.base_url.clone();
     let http = reqwest::Client::new();
 
     let client_secret = integration["client_secret"].as_str().unwrap().to_owned();
@@ -162,10 +92,8 @@ async fn no_password_token_or_secret_is_ever_logged() {
     )
     .await;
 
-    let _ = server.kill();
-    let _ = server.wait();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let log = log.lock().unwrap().clone();
+    let log = server.log();
     assert!(
         log.contains("/oauth/token") && log.contains("/graphql"),
         "requests are logged: {log}"

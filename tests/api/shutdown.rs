@@ -1,78 +1,25 @@
 //! Graceful shutdown: on SIGTERM the service stops accepting, lets in-flight requests
 //! finish (here a deliberately slow password reset), then exits 0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn cli(database: &str, args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
-        .env("DATABASE_URL", database)
-        .args(args)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
-}
+use crate::binary::{Server, credential, sqlite_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("shutdown.db").display());
-    let integration = cli(
+    let database = sqlite_url(&dir, "shutdown.db");
+    let integration = credential(&database, "integration");
+    let shop = credential(&database, "sales_channel");
+    // About a second per hash, so that the request is surely in flight at SIGTERM.
+    let mut server = Server::start(
         &database,
-        &[
-            "credentials",
-            "create",
-            "--role",
-            "integration",
-            "--mode",
-            "test",
-            "--name",
-            "i",
-            "--json",
-        ],
+        &[("ARGON2_MEMORY_KIB", "262144"), ("ARGON2_ITERATIONS", "4")],
     );
-    let shop = cli(
-        &database,
-        &[
-            "credentials",
-            "create",
-            "--role",
-            "sales_channel",
-            "--mode",
-            "test",
-            "--name",
-            "s",
-            "--json",
-        ],
-    );
-    let mut server = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
-        .env("DATABASE_URL", &database)
-        // About a second per hash, so that the request is surely in flight at SIGTERM.
-        .env("ARGON2_MEMORY_KIB", "262144")
-        .env("ARGON2_ITERATIONS", "4")
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(server.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(address) = serde_json::from_str::<Value>(&line)
-                .ok()
-                .and_then(|e| e["address"].as_str().map(str::to_owned))
-            {
-                let _ = tx.send(address);
-            }
-        }
-    });
-    let base = format!(
-        "http://{}",
-        rx.recv_timeout(Duration::from_secs(30)).unwrap()
-    );
+    let base = server.base_url.clone();
     let http = reqwest::Client::new();
     let token = |body: Value| {
         let (http, base) = (http.clone(), base.clone());
@@ -131,7 +78,7 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let signalled = Instant::now();
     let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.process().id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -148,7 +95,7 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
         "{answer}"
     );
     let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
+        if let Some(status) = server.process().try_wait().unwrap() {
             break status;
         }
         assert!(

@@ -1,0 +1,165 @@
+//! From parameters to a request ready to run: persisted query, parsing, the checks made
+//! before execution; then execution and the error codes async-graphql leaves out.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::apq::ApqError;
+use super::document::{self, Analysis};
+use super::params::GraphqlParams;
+use super::refusal::Refusal;
+use crate::AppState;
+use crate::auth::{Caller, Role};
+
+/// A request ready to run.
+pub(super) struct Prepared {
+    request: async_graphql::Request,
+    pub(super) analysis: Analysis,
+}
+
+/// Resolves a persisted query, parses the document and applies the pre-execution rules.
+pub(super) fn prepare(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    mut params: GraphqlParams,
+    over_get: bool,
+) -> Result<Prepared, Refusal> {
+    match state.persisted_queries.resolve(&mut params) {
+        Ok(()) => {}
+        Err(ApqError::NotFound) => {
+            return Err(Refusal::new(
+                StatusCode::OK,
+                StatusCode::OK,
+                "PERSISTED_QUERY_NOT_FOUND",
+                "PersistedQueryNotFound",
+            ));
+        }
+        Err(ApqError::Invalid(why)) => return Err(Refusal::bad_request(why)),
+    }
+    let Some(query) = params.query else {
+        return Err(Refusal::bad_request("`query` is required"));
+    };
+    if query.len() > state.config.max_document_bytes {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            "GRAPHQL_VALIDATION_FAILED",
+            format!(
+                "the document is larger than {} bytes",
+                state.config.max_document_bytes
+            ),
+        ));
+    }
+    let document = async_graphql::parser::parse_query(&query).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            "GRAPHQL_PARSE_FAILED",
+            e.to_string(),
+        )
+    })?;
+    let analysis = document::analyze(
+        &document,
+        params.operation_name.as_deref(),
+        &params.variables,
+    )
+    .unwrap_or_default();
+    if over_get && analysis.is_mutation {
+        let mut refusal = Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+        refusal.allow_post_only = true;
+        return Err(refusal);
+    }
+    if analysis.aliases > state.config.max_aliases {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            "GRAPHQL_VALIDATION_FAILED",
+            format!("at most {} aliases per operation", state.config.max_aliases),
+        ));
+    }
+    let integration = matches!(caller, Caller::Authenticated(p) if p.role == Role::Integration);
+    if analysis.introspects {
+        if !state.config.introspection {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                StatusCode::OK,
+                "GRAPHQL_VALIDATION_FAILED",
+                "introspection is turned off",
+            ));
+        }
+        if !integration {
+            let (status, code) = match caller {
+                Caller::Authenticated(_) => (StatusCode::FORBIDDEN, "UNAUTHORIZED"),
+                _ => (StatusCode::UNAUTHORIZED, "INVALID_TOKEN"),
+            };
+            return Err(Refusal::new(
+                status,
+                StatusCode::OK,
+                code,
+                "introspection needs an integration token",
+            ));
+        }
+    }
+    let mut request = async_graphql::Request::new(query).variables(
+        async_graphql::Variables::from_json(Value::Object(params.variables)),
+    );
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if !integration {
+        request = request.disable_introspection();
+    }
+    if let Caller::Authenticated(principal) = caller {
+        let (customers, resets) = crate::graphql::loaders::for_request(&state.db, principal.mode);
+        request = request.data(customers).data(resets);
+    }
+    Ok(Prepared {
+        request: request.data(caller.clone()).data(state.clone()),
+        analysis,
+    })
+}
+
+/// Runs a prepared request; the flag is true when it failed before execution (a
+/// validation error: no data and no error with a path).
+pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> (Value, bool) {
+    let response = state.schema.execute(prepared.request).await;
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&response)
+        .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
+    if let Value::Object(map) = &mut body {
+        if request_error {
+            map.remove("data");
+        }
+        if let Some(Value::Array(errors)) = map.get_mut("errors") {
+            errors.iter_mut().for_each(give_code);
+        }
+    }
+    (body, request_error)
+}
+
+/// Errors that async-graphql raises itself (document validation, variable and argument
+/// coercion) carry no code; every error a client sees should.
+fn give_code(error: &mut Value) {
+    let Value::Object(error) = error else { return };
+    let has_path = error.get("path").is_some_and(|p| !p.is_null());
+    let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+    if let Value::Object(extensions) = extensions
+        && !extensions.contains_key("code")
+    {
+        let code = if has_path {
+            "VALIDATION_ERROR"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        extensions.insert("code".into(), Value::String(code.into()));
+    }
+}

@@ -1,0 +1,109 @@
+//! Requests refused before they run, and how answers are written.
+
+use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::limits;
+use super::negotiate::MediaType;
+use crate::rate_limits::Verdict;
+
+/// A request refused before it runs, with the status for each media type.
+pub(super) struct Refusal {
+    /// Status with `application/graphql-response+json`.
+    pub(super) status: StatusCode,
+    /// Status with `application/json` (the spec keeps 200 for document errors there).
+    pub(super) legacy_status: StatusCode,
+    pub(super) message: String,
+    pub(super) code: &'static str,
+    pub(super) allow_post_only: bool,
+}
+
+impl Refusal {
+    pub(super) fn new(
+        status: StatusCode,
+        legacy_status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Refusal {
+            status,
+            legacy_status,
+            message: message.into(),
+            code,
+            allow_post_only: false,
+        }
+    }
+
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            message,
+        )
+    }
+
+    pub(super) fn body(&self) -> Value {
+        json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] })
+    }
+
+    pub(super) fn into_response(self, media: MediaType) -> Response {
+        let status = match media {
+            MediaType::GraphqlResponseJson => self.status,
+            MediaType::Json => self.legacy_status,
+        };
+        let mut response = respond(media, status, &self.body());
+        if self.allow_post_only {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+pub(super) fn too_many_requests(media: MediaType, verdict: &Verdict) -> Response {
+    let refusal = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_REQUESTS",
+        format!(
+            "too many requests: at most {} every {} s",
+            verdict.budget.limit,
+            verdict.budget.interval.as_secs()
+        ),
+    );
+    let mut response = refusal.into_response(media);
+    limits::add_headers(&mut response, Some(verdict));
+    response
+}
+
+pub(super) fn one_password_mutation_only() -> Refusal {
+    Refusal::new(
+        StatusCode::BAD_REQUEST,
+        StatusCode::OK,
+        "GRAPHQL_VALIDATION_FAILED",
+        "a request may set or reset at most one password",
+    )
+}
+
+pub(super) fn respond(media: MediaType, status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    // Answers depend on the caller's token: no shared cache may keep them.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub(super) fn not_acceptable() -> Response {
+    let body = json!({ "errors": [{ "message": "accept application/graphql-response+json or application/json", "extensions": { "code": "NOT_ACCEPTABLE" } }] });
+    let mut response = (StatusCode::NOT_ACCEPTABLE, body.to_string()).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,154 @@
+//! Running one request or a batch: the password and rate-limit rules, then execution.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::document::Analysis;
+use super::negotiate::MediaType;
+use super::params::GraphqlParams;
+use super::prepare::{Prepared, execute, prepare};
+use super::refusal::{Refusal, one_password_mutation_only, respond, too_many_requests};
+use super::{Client, Outcome, limits};
+use crate::AppState;
+use crate::rate_limits::Verdict;
+
+pub(super) async fn run_one(
+    state: &Arc<AppState>,
+    client: &Client,
+    media: MediaType,
+    params: GraphqlParams,
+    over_get: bool,
+) -> (Response, Outcome) {
+    let prepared = match prepare(state, &client.caller, params, over_get) {
+        Ok(prepared) => prepared,
+        Err(refusal) => {
+            let outcome = Outcome::new("invalid", refusal.code);
+            return (refusal.into_response(media), outcome);
+        }
+    };
+    let operation = operation_label(state, &prepared.analysis);
+    if prepared.analysis.password_mutations > 1 {
+        let refusal = one_password_mutation_only();
+        let outcome = Outcome::new(operation, refusal.code);
+        return (refusal.into_response(media), outcome);
+    }
+    let verdict = match rate_limit(state, client, 1, prepared.analysis.reset_mutations).await {
+        Ok(verdict) => verdict,
+        Err(verdict) => {
+            return (
+                too_many_requests(media, &verdict),
+                Outcome::new(operation, "TOO_MANY_REQUESTS"),
+            );
+        }
+    };
+    let (body, request_error) = execute(state, prepared).await;
+    let status = match (request_error, media) {
+        (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    let mut response = respond(media, status, &body);
+    limits::add_headers(&mut response, verdict.as_ref());
+    (response, Outcome::of_answer(operation, &body))
+}
+
+pub(super) async fn run_batch(
+    state: &Arc<AppState>,
+    client: &Client,
+    media: MediaType,
+    batch: Vec<GraphqlParams>,
+) -> (Response, Outcome) {
+    let limit = state.config.max_batch_size;
+    if batch.is_empty() || batch.len() > limit {
+        let message = match limit {
+            0 => "batched requests are turned off".to_owned(),
+            _ => format!("a batch holds 1 to {limit} requests"),
+        };
+        return (
+            Refusal::bad_request(message).into_response(media),
+            Outcome::new("batch", "BAD_REQUEST"),
+        );
+    }
+    let operations = batch.len() as u32;
+    let prepared: Vec<Result<Prepared, Refusal>> = batch
+        .into_iter()
+        .map(|params| prepare(state, &client.caller, params, false))
+        .collect();
+    let analyses = || prepared.iter().flatten().map(|p| &p.analysis);
+    if analyses().map(|a| a.password_mutations).sum::<usize>() > 1 {
+        // One batch is one request: it may not hash more passwords than one document may.
+        let refusal = one_password_mutation_only();
+        let outcome = Outcome::new("batch", refusal.code);
+        return (refusal.into_response(media), outcome);
+    }
+    let resets = analyses().map(|a| a.reset_mutations).sum();
+    let verdict = match rate_limit(state, client, operations, resets).await {
+        Ok(verdict) => verdict,
+        Err(verdict) => {
+            return (
+                too_many_requests(media, &verdict),
+                Outcome::new("batch", "TOO_MANY_REQUESTS"),
+            );
+        }
+    };
+    let answers = futures_util::future::join_all(prepared.into_iter().map(|item| async move {
+        match item {
+            Ok(prepared) => execute(state, prepared).await.0,
+            Err(refusal) => refusal.body(),
+        }
+    }))
+    .await;
+    let body = Value::Array(answers);
+    let mut response = respond(media, StatusCode::OK, &body);
+    limits::add_headers(&mut response, verdict.as_ref());
+    (response, Outcome::of_answer("batch", &body))
+}
+
+/// Counts the request against the GraphQL budget and, for reset creations and
+/// redemptions, the tighter reset budget. Err with the verdict that refused it.
+async fn rate_limit(
+    state: &AppState,
+    client: &Client,
+    operations: u32,
+    reset_mutations: usize,
+) -> Result<Option<Verdict>, Verdict> {
+    let config = &state.config;
+    let general = limits::check(
+        state,
+        "graphql",
+        &client.rate_subject,
+        config.budget(config.rate_limit_graphql),
+        operations,
+    )
+    .await;
+    if let Some(verdict) = general.filter(|v| !v.allowed) {
+        return Err(verdict);
+    }
+    if reset_mutations == 0 {
+        return Ok(general);
+    }
+    let resets = limits::check(
+        state,
+        "resets",
+        &client.rate_subject,
+        config.budget(config.rate_limit_resets),
+        reset_mutations as u32,
+    )
+    .await;
+    match resets {
+        Some(verdict) if !verdict.allowed => Err(verdict),
+        Some(verdict) => Ok(Some(verdict)),
+        None => Ok(general),
+    }
+}
+
+/// The metrics label of an operation: its first root field when the schema has it (so
+/// clients cannot grow the label set), else `other`.
+fn operation_label(state: &AppState, analysis: &Analysis) -> String {
+    match &analysis.first_root_field {
+        Some(field) if state.root_fields.contains(field) => field.clone(),
+        _ => "other".to_owned(),
+    }
+}

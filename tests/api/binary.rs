@@ -1,0 +1,118 @@
+//! The real `reset-gateway` binary, run as an operator runs it: its command line, and a
+//! server process whose JSON log is captured.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Runs the binary with `args` on `database`.
+pub fn run(database: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        .env("DATABASE_URL", database)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Creates a credential of `role` in test mode with the command line; its JSON answer.
+pub fn credential(database: &str, role: &str) -> Value {
+    let output = run(
+        database,
+        &[
+            "credentials",
+            "create",
+            "--role",
+            role,
+            "--mode",
+            "test",
+            "--name",
+            role,
+            "--json",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A SQLite database URL in `dir`.
+pub fn sqlite_url(dir: &tempfile::TempDir, name: &str) -> String {
+    format!("sqlite://{}", dir.path().join(name).display())
+}
+
+/// The binary serving on a free port, its log captured; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts serving `database` with these extra environment variables.
+    pub fn start(database: &str, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+            .env("DATABASE_URL", database)
+            .envs(env.iter().copied())
+            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (address_tx, address_rx) = std::sync::mpsc::channel();
+        let reader = BufReader::new(child.stderr.take().unwrap());
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                    && let Some(address) = entry["address"].as_str()
+                {
+                    let _ = address_tx.send(address.to_owned());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let address = address_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        Server {
+            child,
+            base_url: format!("http://{address}"),
+            log,
+        }
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The server process.
+    pub fn process(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs JSON (with a bearer token if given) and returns the JSON answer.
+pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut request = http.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
