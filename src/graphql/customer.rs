@@ -289,7 +289,7 @@ impl CustomerMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerInput,
+        #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> async_graphql::Result<CustomerNode> {
         let state = state(ctx);
         let input = customers::NewCustomerInput {
@@ -313,7 +313,7 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's id.")] id: ID,
-        input: UpdateCustomerInput,
+        #[graphql(desc = "The fields to change.")] input: UpdateCustomerInput,
     ) -> async_graphql::Result<CustomerNode> {
         let state = state(ctx);
         let changes = customers::CustomerChanges {

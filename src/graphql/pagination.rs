@@ -2,23 +2,62 @@
 //!
 //! Cursors are opaque to clients; today they carry the position in the sorted list.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::customer::CustomerNode;
 use super::error::ApiError;
+use super::reset::ResetNode;
 use crate::listing::{DEFAULT_PAGE_SIZE, FieldProblem, MAX_PAGE_SIZE, Page, PageWindow};
 
-/// Extra fields on every connection.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct ConnectionTotals {
+type CustomerEdge = ListEdge<CustomerNode>;
+type ResetEdge = ListEdge<ResetNode>;
+
+/// A connection of `N` records.
+pub type ListConnection<N> = Connection<ListEdge<N>>;
+
+/// One page of a list, as a Relay connection: the records with their cursors, where the
+/// page stands, and how many records match in all.
+#[derive(SimpleObject)]
+#[graphql(
+    concrete(name = "CustomerConnection", params(CustomerEdge)),
+    concrete(name = "CustomerPasswordResetConnection", params(ResetEdge))
+)]
+pub struct Connection<E: OutputType> {
+    /// The records of this page, each with its cursor.
+    pub edges: Vec<E>,
+    /// Where this page stands in the list.
+    pub page_info: PageInfo,
     /// How many records match the filter, across all pages.
     pub total_count: i64,
 }
 
-/// A Relay connection of `N` with a total count.
-pub type ListConnection<N> = Connection<String, N, ConnectionTotals>;
+/// A record and its cursor.
+#[derive(SimpleObject)]
+#[graphql(
+    concrete(name = "CustomerEdge", params(CustomerNode)),
+    concrete(name = "CustomerPasswordResetEdge", params(ResetNode))
+)]
+pub struct ListEdge<N: OutputType> {
+    /// Pass it as `after` to read the records that follow this one.
+    pub cursor: String,
+    /// The record.
+    pub node: N,
+}
+
+/// Where a page stands in its list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// True when records come before this page.
+    pub has_previous_page: bool,
+    /// True when records follow this page.
+    pub has_next_page: bool,
+    /// The cursor of the page's first record.
+    pub start_cursor: Option<String>,
+    /// The cursor of the page's last record: pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
 
 fn encode_cursor(position: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("position:{position}"))
@@ -61,27 +100,36 @@ pub fn window(
     Ok(PageWindow { offset, limit })
 }
 
-/// The connection for one page of records mapped to their GraphQL type.
-pub fn connection<T, N: OutputType>(
+/// The connection for one page of records mapped to their GraphQL type; `total` is
+/// zero when the client did not ask for it.
+pub fn connection<T, N>(
     page: Page<T>,
     total: Option<i64>,
     node: impl Fn(T) -> N,
-) -> ListConnection<N> {
-    let has_previous = page.offset > 0;
-    let mut connection = Connection::with_additional_fields(
-        has_previous,
-        page.has_next,
-        ConnectionTotals {
-            total_count: total.unwrap_or_default(),
+) -> ListConnection<N>
+where
+    N: OutputType,
+    ListEdge<N>: OutputType,
+{
+    let edges: Vec<ListEdge<N>> = page
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| ListEdge {
+            cursor: encode_cursor(page.offset + i as i64),
+            node: node(item),
+        })
+        .collect();
+    Connection {
+        page_info: PageInfo {
+            has_previous_page: page.offset > 0,
+            has_next_page: page.has_next,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
         },
-    );
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| Edge::new(encode_cursor(page.offset + i as i64), node(item))),
-    );
-    connection
+        edges,
+        total_count: total.unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ impl ResetMutation {
     async fn create_customer_password_reset(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerPasswordResetInput,
+        #[graphql(desc = "The new reset's fields.")] input: CreateCustomerPasswordResetInput,
     ) -> async_graphql::Result<ResetNode> {
         let state = state(ctx);
         let input = resets::NewResetInput {
@@ -369,6 +369,7 @@ impl ResetMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The reset's id.")] id: ID,
+        #[graphql(desc = "The token and new password, or the attributes to change.")]
         input: UpdateCustomerPasswordResetInput,
     ) -> async_graphql::Result<ResetNode> {
         let state = state(ctx);
