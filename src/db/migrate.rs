@@ -36,8 +36,17 @@ pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
+            let lock_path = path.with_extension("migrate-lock");
             let path = path.to_string_lossy().into_owned();
             tokio::task::spawn_blocking(move || {
+                // SQLite has no advisory lock: an exclusive lock on a file beside the
+                // database serialises instances that start at once.
+                let lock = std::fs::File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)?;
+                lock.lock()?;
                 let mut conn = diesel::SqliteConnection::establish(&path)?;
                 conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
                 conn.run_pending_migrations(SQLITE)

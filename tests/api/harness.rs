@@ -59,26 +59,46 @@ impl TestApp {
                 (database.url.parse().expect("database URL"), Some(database))
             }
         };
+        Some(Self::start(Self::test_config(url, adjust), dir, postgres).await)
+    }
+
+    /// The configuration tests run with: a free port, and no rate limits (they have tests
+    /// of their own; elsewhere they would only get in the way).
+    fn test_config(url: DatabaseUrl, adjust: impl FnOnce(&mut Config)) -> Config {
         let mut config = Config::with_database(url);
         config.listen_addr = "127.0.0.1:0".parse().unwrap();
         config.hash_concurrency = 4;
-        // Rate limits have tests of their own; elsewhere they would only get in the way.
         config.rate_limit_token = 0;
         config.rate_limit_graphql = 0;
         config.rate_limit_resets = 0;
         adjust(&mut config);
-        Some(Self::start(config, dir, postgres).await)
+        config
     }
 
     /// Starts the service on a database of the caller's (which the caller cleans up).
     pub async fn spawn_on(url: DatabaseUrl, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config::with_database(url);
-        config.listen_addr = "127.0.0.1:0".parse().unwrap();
-        config.rate_limit_token = 0;
-        config.rate_limit_graphql = 0;
-        config.rate_limit_resets = 0;
-        adjust(&mut config);
+        let config = Self::test_config(url, adjust);
         Self::start(config, tempfile::tempdir().expect("temporary folder"), None).await
+    }
+
+    /// Starts `count` instances at once on one fresh database, so that they race for
+    /// its migrations; the first one owns the database.
+    pub async fn spawn_together(backend: Backend, count: usize) -> Option<Vec<TestApp>> {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let (url, postgres) = match backend {
+            Backend::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("together.db")), None),
+            Backend::Postgres => {
+                let database = PostgresDatabase::create().await?;
+                (database.url.parse().expect("database URL"), Some(database))
+            }
+        };
+        let config = Self::test_config(url, |_| {});
+        let starts =
+            (0..count).map(|_| Self::start(config.clone(), tempfile::tempdir().unwrap(), None));
+        let mut apps = futures_util::future::join_all(starts).await;
+        apps[0]._postgres = postgres;
+        apps[0]._dir = dir;
+        Some(apps)
     }
 
     /// A second instance on this one's database (as a scaled-out deployment runs).

@@ -76,3 +76,54 @@ async fn both_migration_trees_build_the_same_tables() {
         "migrations/sqlite and migrations/postgres disagree"
     );
 }
+
+async fn instances_started_together_agree(backend: Backend) {
+    let Some(apps) = TestApp::spawn_together(backend, 4).await else {
+        return;
+    };
+    // All four migrated the same database at once; a token from one works on the others:
+    // they agree on the signing key kept in the database.
+    let token = apps[0]
+        .token(
+            reset_gateway::auth::Role::Integration,
+            reset_gateway::auth::Mode::Test,
+        )
+        .await;
+    for app in &apps {
+        let answer = app
+            .graphql(
+                Some(&token),
+                "{ customers { totalCount } }",
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(answer["data"]["customers"]["totalCount"], 0, "{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_on_postgres_migrate_once_and_share_the_signing_key() {
+    instances_started_together_agree(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_on_sqlite_migrate_once_and_share_the_signing_key() {
+    instances_started_together_agree(Backend::Sqlite).await;
+}
+
+#[test]
+fn the_migrate_command_applies_pending_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::binary::sqlite_url(&dir, "migrate.db");
+    let first = crate::binary::run(&database, &["migrate"]);
+    assert!(first.status.success());
+    let applied: usize = String::from_utf8_lossy(&first.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(applied >= 3, "every migration ran: {applied}");
+    let again = crate::binary::run(&database, &["migrate"]);
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 migration"));
+}
