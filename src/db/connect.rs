@@ -75,15 +75,23 @@ impl Db {
         let pool = match url {
             DatabaseUrl::Postgres(url) => {
                 let setup = pg_setup(statements.clone(), options.statement_timeout);
-                Pool::Pg(build_pool(url.expose_secret(), setup, options)?)
+                // Broken connections are detected by the connection itself (a closed
+                // socket): no ping per checkout.
+                Pool::Pg(build_pool(
+                    url.expose_secret(),
+                    setup,
+                    RecyclingMethod::Fast,
+                    options,
+                )?)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)?;
                 }
-                let path = path.to_string_lossy().into_owned();
                 let setup = sqlite_setup(statements.clone(), options.statement_timeout);
-                Pool::Sqlite(build_pool(&path, setup, options)?)
+                let recycle = sqlite_file_check(path.clone());
+                let path = path.to_string_lossy().into_owned();
+                Pool::Sqlite(build_pool(&path, setup, recycle, options)?)
             }
         };
         Ok(Db { pool, statements })
@@ -92,14 +100,18 @@ impl Db {
 
 type Setup<C> = diesel_async::pooled_connection::SetupCallback<C>;
 
-fn build_pool<C>(url: &str, setup: Setup<C>, options: &PoolOptions) -> anyhow::Result<DeadPool<C>>
+fn build_pool<C>(
+    url: &str,
+    setup: Setup<C>,
+    recycling_method: RecyclingMethod<C>,
+    options: &PoolOptions,
+) -> anyhow::Result<DeadPool<C>>
 where
     C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
 {
     let mut config = ManagerConfig::default();
-    // Broken connections are detected by the connection itself; no ping per checkout.
-    config.recycling_method = RecyclingMethod::Fast;
+    config.recycling_method = recycling_method;
     config.custom_setup = setup;
     let manager = AsyncDieselConnectionManager::<C>::new_with_config(url, config);
     Ok(DeadPool::builder(manager)
@@ -137,6 +149,30 @@ fn pg_setup(statements: Arc<AtomicU64>, statement_timeout: Duration) -> Setup<Pg
         }
         .boxed()
     })
+}
+
+/// A SQLite connection keeps working from its open file and cached pages after the file
+/// becomes unreadable; so each checkout makes sure the file still opens and is a SQLite
+/// database (one `open` and a 16-byte read). When it is not, the connection is dropped,
+/// a new one cannot be made, and requests fail fast until the file is back.
+fn sqlite_file_check(path: std::path::PathBuf) -> RecyclingMethod<SqliteConn> {
+    RecyclingMethod::CustomFunction(Box::new(move |_| {
+        let path = path.clone();
+        async move {
+            use std::io::Read;
+            let mut header = [0u8; 16];
+            std::fs::File::open(&path)
+                .and_then(|mut file| file.read_exact(&mut header))
+                .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+            if &header != b"SQLite format 3\0" {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    "not a SQLite database".into(),
+                ));
+            }
+            Ok(())
+        }
+        .boxed()
+    }))
 }
 
 fn sqlite_setup(statements: Arc<AtomicU64>, busy_timeout: Duration) -> Setup<SqliteConn> {

@@ -10,11 +10,66 @@ use serde_json::Value;
 
 /// Runs the binary with `args` on `database`.
 pub fn run(database: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+    command(None)
         .env("DATABASE_URL", database)
         .args(args)
         .output()
         .unwrap()
+}
+
+/// The binary as a command, run as another user when given: directly as that user's
+/// process (a wrapper such as `runuser` would outlive a kill and keep the test's output
+/// open), from a copy of the binary in that user's folder, since the build folder may
+/// be closed to it.
+fn command(run_as: Option<&RunAs>) -> Command {
+    use std::os::unix::process::CommandExt;
+    match run_as {
+        None => Command::new(env!("CARGO_BIN_EXE_reset-gateway")),
+        Some(run_as) => {
+            let mut command = Command::new(&run_as.binary);
+            command.uid(run_as.uid).gid(run_as.gid);
+            command
+        }
+    }
+}
+
+/// An unprivileged user to run the binary as, with a copy of the binary it can execute.
+pub struct RunAs {
+    uid: u32,
+    gid: u32,
+    binary: std::path::PathBuf,
+}
+
+impl RunAs {
+    /// `user`, owning `home`; None unless this process is root.
+    pub fn new(user: &str, home: &std::path::Path) -> Option<RunAs> {
+        let id = |args: &[&str]| -> Option<u32> {
+            let output = Command::new("id").args(args).output().ok()?;
+            String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+        };
+        if id(&["-u"])? != 0 {
+            return None;
+        }
+        let (uid, gid) = (id(&["-u", user])?, id(&["-g", user])?);
+        let binary = home.join("reset-gateway");
+        std::fs::copy(env!("CARGO_BIN_EXE_reset-gateway"), &binary).ok()?;
+        let owner = format!("{uid}:{gid}");
+        let chowned = Command::new("chown")
+            .args(["-R", &owner])
+            .arg(home)
+            .status()
+            .ok()?;
+        chowned.success().then_some(RunAs { uid, gid, binary })
+    }
+
+    /// Runs the binary with `args` on `database` as this user.
+    pub fn run(&self, database: &str, args: &[&str]) -> Output {
+        command(Some(self))
+            .env("DATABASE_URL", database)
+            .args(args)
+            .output()
+            .unwrap()
+    }
 }
 
 /// Creates a credential of `role` in test mode with the command line; its JSON answer.
@@ -57,7 +112,12 @@ pub struct Server {
 impl Server {
     /// Starts serving `database` with these extra environment variables.
     pub fn start(database: &str, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_reset-gateway"))
+        Self::start_as(None, database, env)
+    }
+
+    /// Starts serving, as another user when given.
+    pub fn start_as(run_as: Option<&RunAs>, database: &str, env: &[(&str, &str)]) -> Server {
+        let mut child = command(run_as)
             .env("DATABASE_URL", database)
             .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])

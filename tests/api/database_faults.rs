@@ -207,3 +207,127 @@ async fn the_service_survives_postgres_going_away_and_coming_back() {
     );
     app.customer(&token, "after@example.com", None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use crate::binary::{RunAs, Server};
+
+    let home = tempfile::tempdir().unwrap();
+    // Root reads any file: the service runs as `nobody` so that the file can be made
+    // unreadable to it.
+    let Some(nobody) = RunAs::new("nobody", home.path()) else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: not root: the SQLite fault test is SKIPPED"
+        );
+        return;
+    };
+    let file = home.path().join("faults.db");
+    let database = format!("sqlite://{}", file.display());
+    let integration: serde_json::Value = serde_json::from_slice(
+        &nobody
+            .run(
+                &database,
+                &[
+                    "credentials",
+                    "create",
+                    "--role",
+                    "integration",
+                    "--mode",
+                    "test",
+                    "--name",
+                    "i",
+                    "--json",
+                ],
+            )
+            .stdout,
+    )
+    .unwrap();
+    let server = Server::start_as(Some(&nobody), &database, &[("DB_ACQUIRE_TIMEOUT", "1s")]);
+    let http = reqwest::Client::new();
+    let status = |path: &'static str| {
+        let (http, base) = (http.clone(), server.base_url.clone());
+        async move {
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16())
+        }
+    };
+    let token = crate::binary::post(
+        &http,
+        format!("{}/oauth/token", server.base_url),
+        None,
+        json!({ "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"] }),
+    )
+    .await["access_token"]
+    .as_str()
+    .unwrap()
+    .to_owned();
+    let graphql = |query: &'static str| {
+        let (http, base, token) = (http.clone(), server.base_url.clone(), token.clone());
+        async move {
+            crate::binary::post(
+                &http,
+                format!("{base}/graphql"),
+                Some(&token),
+                json!({ "query": query }),
+            )
+            .await
+        }
+    };
+    graphql("mutation { createCustomer(input: { email: \"kept@example.com\" }) { id } }").await;
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let down = Instant::now();
+    while status("/ready").await != 503 {
+        assert!(
+            down.elapsed() < Duration::from_secs(5),
+            "/ready did not turn 503 within seconds"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status("/health").await, 200);
+    let asked = Instant::now();
+    let answer = graphql("{ customers { totalCount } }").await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "GraphQL failed fast"
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+        "{answer}"
+    );
+    let message = answer["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        !message.contains("permission")
+            && !message.contains("sqlite")
+            && !message.contains("denied"),
+        "{message}"
+    );
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let up = Instant::now();
+    while status("/ready").await != 200 {
+        assert!(
+            up.elapsed() < Duration::from_secs(10),
+            "the service did not recover by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = graphql("{ customers { totalCount } }").await;
+    assert_eq!(
+        answer["data"]["customers"]["totalCount"], 1,
+        "nothing committed was lost: {answer}"
+    );
+    let answer =
+        graphql("mutation { createCustomer(input: { email: \"after@example.com\" }) { id } }")
+            .await;
+    assert!(answer["errors"].is_null(), "{answer}");
+}
