@@ -12,11 +12,12 @@ use std::sync::Arc;
 use axum::Router;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -64,11 +65,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ))
+        .layer(axum::middleware::map_response(explain_timeout))
         .layer(cors(&state.config.cors_origins))
         .layer(
             TraceLayer::new_for_http()
@@ -82,6 +84,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .with_state(state)
+}
+
+/// The timeout layer answers 408 with an empty body: say what happened, in JSON.
+async fn explain_timeout(response: axum::response::Response) -> axum::response::Response {
+    if response.status() != StatusCode::REQUEST_TIMEOUT {
+        return response;
+    }
+    let body = serde_json::json!({
+        "errors": [{ "message": "the request took too long", "extensions": { "code": "REQUEST_TIMEOUT" } }]
+    });
+    (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
 }
 
 /// CORS for the configured origins (`*` for any), with the headers Apollo Client sends.
@@ -112,6 +125,12 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("apollographql-client-version"),
             HeaderName::from_static("apollo-require-preflight"),
             HeaderName::from_static("x-apollo-operation-name"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-interval"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-request-id"),
         ])
         .max_age(Duration::from_secs(3600))
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,8 +22,12 @@ pub async fn token(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unreadable_body(rejection),
+    };
     let started = Instant::now();
     let ip = limits::client_ip(&state, &headers, peer).to_string();
     let budget = state.config.budget(state.config.rate_limit_token);
@@ -66,8 +71,12 @@ pub async fn token(
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unreadable_body(rejection),
+    };
     let result = async {
         let params = parameters(&headers, &body)?;
         let token = params
@@ -134,6 +143,12 @@ fn error_response(error: OAuthError) -> Response {
     };
     let body = json!({ "error": error.code(), "error_description": description });
     no_store((status, Json(body)).into_response())
+}
+
+/// A body that could not be read (too large: 413), as an OAuth error.
+fn unreadable_body(rejection: BytesRejection) -> Response {
+    let body = json!({ "error": "invalid_request", "error_description": rejection.body_text() });
+    no_store((rejection.status(), Json(body)).into_response())
 }
 
 fn no_store(mut response: Response) -> Response {

@@ -266,8 +266,17 @@ async fn one_request_may_reset_at_most_one_password_whether_aliased_or_batched()
     let single = format!("mutation($id: ID!, $t: String!) {{ {} }}", redeem("a"));
     let batch =
         json!([{ "query": single, "variables": vars }, { "query": single, "variables": vars }]);
-    let (status, _, _) = post(&app, GRAPHQL_RESPONSE, Some(&who.sales_channel), batch).await;
+    let (status, _, answers) = post(&app, GRAPHQL_RESPONSE, Some(&who.sales_channel), batch).await;
     assert_eq!(status, 400, "a batch is one request");
+    assert_eq!(
+        answers.as_array().map(Vec::len),
+        Some(2),
+        "one refusal per operation: {answers}"
+    );
+    assert_eq!(
+        answers[1]["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
     let read = app
         .graphql(
             Some(&who.integration),
@@ -376,6 +385,22 @@ async fn cors_allows_the_configured_origins_and_apollos_headers() {
     assert!(
         headers.contains("authorization") && headers.contains("apollographql-client-name"),
         "{headers}"
+    );
+    let answer = app
+        .http
+        .post(url(&app))
+        .header("origin", "https://shop.example")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        exposed.contains("x-ratelimit-remaining") && exposed.contains("x-request-id"),
+        "{exposed}"
     );
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());

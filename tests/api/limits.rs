@@ -28,8 +28,9 @@ async fn a_body_over_the_limit_gets_413_on_every_route() {
         .await
         .unwrap();
     let big = json!({ "query": format!("{{ __typename }} # {}", "x".repeat(2048)) }).to_string();
-    let (status, _) = post_graphql(&app, None, big.clone()).await;
+    let (status, body) = post_graphql(&app, None, big.clone()).await;
     assert_eq!(status, 413);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
     let token = app
         .http
         .post(format!("{}/oauth/token", app.base_url))
@@ -39,6 +40,8 @@ async fn a_body_over_the_limit_gets_413_on_every_route() {
         .await
         .unwrap();
     assert_eq!(token.status(), 413);
+    let body: Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,8 +56,9 @@ async fn a_request_over_the_time_limit_gets_408() {
     .unwrap();
     let token = app.token(Role::Integration, Mode::Test).await;
     let body = json!({ "query": "mutation { createCustomer(input: { email: \"slow@example.com\", password: \"a slow password\" }) { id } }" });
-    let (status, _) = post_graphql(&app, Some(&token), body.to_string()).await;
+    let (status, body) = post_graphql(&app, Some(&token), body.to_string()).await;
     assert_eq!(status, 408);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "REQUEST_TIMEOUT");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

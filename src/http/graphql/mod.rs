@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
@@ -114,7 +115,7 @@ pub async fn post(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let Some(media) = negotiate::negotiate(header(&headers, ACCEPT.as_str())) else {
@@ -141,6 +142,10 @@ pub async fn post(
         )
         .into_response(media);
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return Refusal::unreadable_body(&rejection).into_response(media),
+    };
     let body = match params::from_body(&body) {
         Ok(body) => body,
         Err(message) => return Refusal::bad_request(message).into_response(media),

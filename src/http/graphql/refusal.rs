@@ -18,6 +18,9 @@ pub(super) struct Refusal {
     pub(super) message: String,
     pub(super) code: &'static str,
     pub(super) allow_post_only: bool,
+    /// For a refused batch: how many operations it held (the answer repeats the error
+    /// for each, as batch clients expect one answer per operation).
+    pub(super) batch: Option<usize>,
 }
 
 impl Refusal {
@@ -33,6 +36,7 @@ impl Refusal {
             message: message.into(),
             code,
             allow_post_only: false,
+            batch: None,
         }
     }
 
@@ -45,6 +49,21 @@ impl Refusal {
         )
     }
 
+    /// The body could not be read: too large (413), or cut off (400).
+    pub(super) fn unreadable_body(rejection: &axum::extract::rejection::BytesRejection) -> Self {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal::new(
+                status,
+                status,
+                "PAYLOAD_TOO_LARGE",
+                "the request body is too large",
+            )
+        } else {
+            Refusal::bad_request("the request body could not be read")
+        }
+    }
+
     pub(super) fn body(&self) -> Value {
         json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] })
     }
@@ -54,7 +73,11 @@ impl Refusal {
             MediaType::GraphqlResponseJson => self.status,
             MediaType::Json => self.legacy_status,
         };
-        let mut response = respond(media, status, &self.body());
+        let body = match self.batch {
+            Some(count) => Value::Array(vec![self.body(); count]),
+            None => self.body(),
+        };
+        let mut response = respond(media, status, &body);
         if self.allow_post_only {
             response
                 .headers_mut()
@@ -64,8 +87,12 @@ impl Refusal {
     }
 }
 
-pub(super) fn too_many_requests(media: MediaType, verdict: &Verdict) -> Response {
-    let refusal = Refusal::new(
+pub(super) fn too_many_requests(
+    media: MediaType,
+    verdict: &Verdict,
+    batch: Option<usize>,
+) -> Response {
+    let mut refusal = Refusal::new(
         StatusCode::TOO_MANY_REQUESTS,
         StatusCode::TOO_MANY_REQUESTS,
         "TOO_MANY_REQUESTS",
@@ -75,6 +102,7 @@ pub(super) fn too_many_requests(media: MediaType, verdict: &Verdict) -> Response
             verdict.budget.interval.as_secs()
         ),
     );
+    refusal.batch = batch;
     let mut response = refusal.into_response(media);
     limits::add_headers(&mut response, Some(verdict));
     response

@@ -39,7 +39,7 @@ pub(super) async fn run_one(
         Ok(verdict) => verdict,
         Err(verdict) => {
             return (
-                too_many_requests(media, &verdict),
+                too_many_requests(media, &verdict, None),
                 Outcome::new(operation, "TOO_MANY_REQUESTS"),
             );
         }
@@ -79,7 +79,8 @@ pub(super) async fn run_batch(
     let analyses = || prepared.iter().flatten().map(|p| &p.analysis);
     if analyses().map(|a| a.password_mutations).sum::<usize>() > 1 {
         // One batch is one request: it may not hash more passwords than one document may.
-        let refusal = one_password_mutation_only();
+        let mut refusal = one_password_mutation_only();
+        refusal.batch = Some(operations as usize);
         let outcome = Outcome::new("batch", refusal.code);
         return (refusal.into_response(media), outcome);
     }
@@ -88,7 +89,7 @@ pub(super) async fn run_batch(
         Ok(verdict) => verdict,
         Err(verdict) => {
             return (
-                too_many_requests(media, &verdict),
+                too_many_requests(media, &verdict, Some(operations as usize)),
                 Outcome::new("batch", "TOO_MANY_REQUESTS"),
             );
         }
