@@ -1,6 +1,7 @@
 //! Who is calling: API credentials, access tokens, customer sessions and passwords.
 
 pub mod credentials;
+mod hash_pool;
 pub mod oauth;
 pub mod password;
 pub mod secrets;

@@ -7,7 +7,6 @@ use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
 /// Longest password accepted, in characters.
 pub const MAX_PASSWORD_LENGTH: usize = 256;
@@ -144,9 +143,7 @@ pub struct Verification {
 pub struct PasswordHasher {
     policy: PasswordPolicy,
     params: Params,
-    workers: usize,
-    permits: Arc<Semaphore>,
-    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    pool: Arc<super::hash_pool::HashPool>,
     /// A hash of nothing in particular, checked when there is no real hash, so that an
     /// unknown user costs the same time as a wrong password.
     dummy_hash: Arc<str>,
@@ -171,9 +168,7 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             policy,
             params,
-            workers: workers.max(1),
-            permits: Arc::new(Semaphore::new(workers.max(1))),
-            waiting: Arc::default(),
+            pool: Arc::new(super::hash_pool::HashPool::new(workers)?),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -231,43 +226,17 @@ impl PasswordHasher {
 
     /// Hashes running and hashes waiting for a worker, right now (for metrics).
     pub fn queue(&self) -> (usize, usize) {
-        let running = self
-            .workers
-            .saturating_sub(self.permits.available_permits());
-        (
-            running,
-            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
-        )
+        self.pool.queue()
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = {
-            let _queued = Queued::join(&self.waiting);
-            self.permits.acquire().await
-        };
-        let _permit = permit.map_err(|e| HashError(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
+        self.pool
+            .run(work)
             .await
-            .map_err(|e| HashError(e.to_string()))?
-    }
-}
-
-/// Counts a hash as waiting until it gets a worker, or its request is dropped.
-struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl<'a> Queued<'a> {
-    fn join(waiting: &'a std::sync::atomic::AtomicUsize) -> Self {
-        waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Queued(waiting)
-    }
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            .unwrap_or_else(|| Err(HashError("the hash threads are stopping".into())))
     }
 }
 

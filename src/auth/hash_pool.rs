@@ -1,0 +1,98 @@
+//! Dedicated threads for argon2, at a lower scheduling priority.
+//!
+//! A fixed set of threads (not tokio's blocking pool, which grows to hundreds of threads)
+//! keeps argon2's memory bounded: each thread reuses its own allocator arena, so at most
+//! `workers` buffers of `m` KiB exist. The lower priority means that when hashing
+//! saturates the cores, request handling still gets the CPU first; when nothing else
+//! runs, hashing still uses every core.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much nicer than the rest of the process the hash threads are (Linux `nice`).
+const NICENESS: i32 = 10;
+
+/// The hash threads and their queue.
+pub struct HashPool {
+    jobs: Mutex<Sender<Job>>,
+    workers: usize,
+    queued: Arc<AtomicUsize>,
+    running: Arc<AtomicUsize>,
+}
+
+impl HashPool {
+    /// Starts `workers` threads.
+    pub fn new(workers: usize) -> std::io::Result<HashPool> {
+        let workers = workers.max(1);
+        let (jobs, receiver) = channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let (queued, running) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        for n in 0..workers {
+            let (receiver, queued, running) = (receiver.clone(), queued.clone(), running.clone());
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&receiver, &queued, &running))?;
+        }
+        Ok(HashPool {
+            jobs: Mutex::new(jobs),
+            workers,
+            queued,
+            running,
+        })
+    }
+
+    /// Runs `job` on a hash thread and waits for its result without blocking the runtime.
+    /// None if the pool is gone (the service is stopping).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Box::new(move || {
+                let _ = tx.send(job());
+            }));
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        rx.await.ok()
+    }
+
+    /// Hashes running and waiting, right now.
+    pub fn queue(&self) -> (usize, usize) {
+        (
+            self.running.load(Ordering::Relaxed).min(self.workers),
+            self.queued.load(Ordering::Relaxed),
+        )
+    }
+}
+
+fn work(receiver: &Mutex<Receiver<Job>>, queued: &AtomicUsize, running: &AtomicUsize) {
+    lower_priority();
+    loop {
+        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(job) = job else { return };
+        queued.fetch_sub(1, Ordering::Relaxed);
+        running.fetch_add(1, Ordering::Relaxed);
+        job();
+        running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // On Linux the nice value belongs to the thread: `who = 0` is the calling thread.
+    // SAFETY: setpriority takes plain integers and touches no memory of ours.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
