@@ -1,5 +1,6 @@
 //! Who is calling: API credentials, access tokens, customer sessions and passwords.
 
+mod argon2id;
 pub mod credentials;
 mod hash_pool;
 pub mod oauth;

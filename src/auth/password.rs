@@ -1,11 +1,11 @@
-//! Passwords: the policy they must meet, and argon2id hashing off the async runtime,
-//! behind a semaphore that bounds the memory argon2 takes.
+//! Passwords: the policy they must meet, and argon2id hashing off the async runtime, on
+//! a fixed set of threads that bounds the memory argon2 takes.
 
 use std::sync::Arc;
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
-};
+use argon2::Params;
+
+use super::argon2id;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Longest password accepted, in characters.
@@ -161,10 +161,8 @@ impl PasswordHasher {
     ) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, lanes, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        let dummy_hash = argon2(&params)
-            .hash_password(b"a password nobody has")
-            .map_err(|e| anyhow::anyhow!("argon2 failed: {e}"))?
-            .to_string();
+        let dummy_hash = argon2id::hash(&params, b"a password nobody has")
+            .map_err(|e| anyhow::anyhow!("argon2 failed: {e}"))?;
         Ok(PasswordHasher {
             policy,
             params,
@@ -183,9 +181,7 @@ impl PasswordHasher {
         let password = password.clone();
         let params = self.params.clone();
         self.run(move || {
-            argon2(&params)
-                .hash_password(password.expose().as_bytes())
-                .map(|hash| hash.to_string())
+            argon2id::hash(&params, password.expose().as_bytes())
                 .map_err(|e| HashError(e.to_string()))
         })
         .await
@@ -203,22 +199,18 @@ impl PasswordHasher {
         let stored: String = stored.unwrap_or(&self.dummy_hash).to_owned();
         let params = self.params.clone();
         self.run(move || {
-            let Ok(hash) = PasswordHash::new(&stored) else {
+            let Some((verified, old)) = argon2id::verify(password.expose().as_bytes(), &stored)
+            else {
                 return Ok(Verification {
                     matches: false,
                     outdated: false,
                 });
             };
             // Verify first, then look at `real`: the dummy path must do the same work.
-            let verified = argon2(&params)
-                .verify_password(password.expose().as_bytes(), &hash)
-                .is_ok();
             let matches = real && verified;
-            let outdated = Params::try_from(&hash).is_ok_and(|old| {
-                old.m_cost() < params.m_cost()
-                    || old.t_cost() < params.t_cost()
-                    || old.p_cost() < params.p_cost()
-            });
+            let outdated = old.m_cost() < params.m_cost()
+                || old.t_cost() < params.t_cost()
+                || old.p_cost() < params.p_cost();
             Ok(Verification { matches, outdated })
         })
         .await
@@ -238,8 +230,4 @@ impl PasswordHasher {
             .await
             .unwrap_or_else(|| Err(HashError("the hash threads are stopping".into())))
     }
-}
-
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
 }

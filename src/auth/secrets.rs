@@ -22,6 +22,13 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `N` random bytes from the OS source.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    os_rng().fill(&mut bytes);
+    bytes
+}
+
 /// The operating system's random source. It does not fail on the platforms this runs on;
 /// if it ever did, no secret could be made safely, so failing loudly is right.
 fn os_rng() -> impl rand::CryptoRng {
