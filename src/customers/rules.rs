@@ -174,8 +174,7 @@ pub async fn update(
     };
     let mode = caller.mode;
     let id = id.to_owned();
-    let mut conn = db.conn().await?;
-    conn.transaction(move |conn| {
+    db.transaction(move |conn| {
         async move {
             let updated = queries::update(conn, mode, &id, &update)
                 .await

@@ -120,6 +120,29 @@ impl Db {
         Ok(())
     }
 
+    /// Runs `work` in one transaction on a connection of its own, as a task of its own: if
+    /// the request that asked for it is dropped (client gone, timeout), the transaction
+    /// still runs to its commit or rollback, so no connection ever goes back to the pool
+    /// inside a transaction (on SQLite, holding the write lock).
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::spawn(async move {
+            let mut conn = db.conn().await?;
+            conn.transaction(work).await
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(E::from(DbError::Unavailable(format!(
+                "transaction task failed: {e}"
+            ))))
+        })
+    }
+
     /// How many SQL statements this process has sent so far (for tests and benchmarks).
     pub fn statements_sent(&self) -> u64 {
         AtomicU64::load(&self.statements, Ordering::Relaxed)
@@ -145,7 +168,9 @@ impl Db {
 
 impl Conn {
     /// Runs `work` inside one transaction (on SQLite, `BEGIN IMMEDIATE`, so concurrent
-    /// writers queue on the busy timeout instead of failing at commit).
+    /// writers queue on the busy timeout instead of failing at commit). Requests use
+    /// [`Db::transaction`], which also survives the request being dropped; tools that own
+    /// their connection (the benchmark's seeder) may use this one.
     pub async fn transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send,

@@ -118,8 +118,9 @@ pub async fn create(
         created_at,
         updated_at: created_at,
     };
-    let reset = conn
-        .transaction(|conn| {
+    drop(conn);
+    let reset = db
+        .transaction(move |conn| {
             async move {
                 queries::expire_pending(conn, &row.customer_id, None, created_at).await?;
                 Ok::<_, ResetError>(queries::insert(conn, &row).await?)
@@ -187,9 +188,8 @@ async fn redeem(
         .touches_attributes()
         .then(|| changes.attribute_update());
     let (mode, reset_id) = (caller.mode, id.to_owned());
-    let mut conn = db.conn().await?;
-    let redeemed = conn
-        .transaction(|conn| {
+    let redeemed = db
+        .transaction(move |conn| {
             async move {
                 let at = now();
                 let Some(customer_id) = queries::redeem(conn, mode, &reset_id, &digest, at).await?
@@ -207,6 +207,7 @@ async fn redeem(
             .boxed()
         })
         .await?;
+    let mut conn = db.conn().await?;
     if !redeemed {
         queries::record_failed_attempt(&mut conn, caller.mode, id).await?;
         return Err(ResetError::TokenRefused);
