@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns the SQL one request sent to PostgreSQL into a pgbench script.
+"""Turns the SQL one request sent to PostgreSQL into a pgbench script (for `-M prepared`).
 
 Proves that the pgbench ceiling runs exactly the service's statements: they are read
 from PostgreSQL's own log (log_statement = 'all' on the benchmark database), not retyped,
@@ -33,6 +33,15 @@ def entries(text):
         yield current
 
 
+def literal(value):
+    """A logged parameter as SQL. pgbench reads `:name` in a script as a variable, even
+    inside quotes, so a colon in a value is spelled `\\x3a` in an E'' string: the same
+    value, and the statement stays preparable (`-M prepared`)."""
+    if ":" not in value or value == "NULL":
+        return value
+    return "E" + value.replace("\\", "\\\\").replace(":", "\\x3a")
+
+
 def main():
     path, offset, database = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     with open(path, "rb") as log:
@@ -55,7 +64,7 @@ def main():
         sys.exit(f"no statements for database {database} in {path} after byte {offset}")
     print(f"-- {len(statements)} statement(s) captured from the service's PostgreSQL log")
     for _pid, sql, params in statements:
-        sql = re.sub(r"\$(\d+)\b", lambda m: params.get(m.group(1), m.group(0)), sql)
+        sql = re.sub(r"\$(\d+)\b", lambda m: literal(params.get(m.group(1), m.group(0))), sql)
         print(sql.rstrip(";") + ";")
 
 

@@ -31,8 +31,14 @@ LABELS = {
 def load(work):
     rows = [json.loads(line) for line in open(f"{work}/results.jsonl") if line.strip()]
     argon2 = json.load(open(f"{work}/argon2.json"))
+    try:
+        reuse = json.load(open(f"{work}/argon2-reuse.json"))
+    except OSError:
+        reuse = None
     run = json.load(open(f"{work}/run.json"))
-    return rows, argon2, run
+    run["write_probes"] = [json.loads(line) for line in open(f"{work}/write-probes.jsonl")
+                           if line.strip()]
+    return rows, argon2, reuse, run
 
 
 def fmt(value, digits=1):
@@ -51,7 +57,7 @@ def errors(row):
     return text
 
 
-def table(rows, argon2):
+def table(rows, argon2, reuse):
     out = [
         "| backend | scenario | req/s | p50 ms | p99 ms | errors | SQL statements / request | peak RSS MiB |",
         "|---|---|---:|---:|---:|---|---:|---:|",
@@ -60,7 +66,7 @@ def table(rows, argon2):
     for row in rows:
         backend, name = row["backend"], row["scenario"]
         if name.startswith("pgbench_"):
-            label = f"ceiling: pgbench on the SQL (captured) of {name[8:]}"
+            label = f"ceiling: pgbench running the SQL captured from ({name[8]})"
             rss = "–"
         else:
             label = LABELS.get(name, name)
@@ -71,11 +77,16 @@ def table(rows, argon2):
             f"| {backend} | {label} | {fmt(row['rps'])} | {fmt(row['p50_us'] / 1000, 2)} "
             f"| {fmt(row['p99_us'] / 1000, 2)} | {errors(row)} | {fmt(spr, 2)} | {rss} |"
         )
-    out.append(
-        f"| – | ceiling: bare argon2id (m={argon2['m_kib']} KiB, t={argon2['t']}, "
-        f"p={argon2['p']}), {argon2['threads']} threads | {fmt(argon2['rate'])} hashes/s "
-        "| – | – | – | – | – |"
-    )
+    for run in (argon2, reuse):
+        if not run:
+            continue
+        how = "one buffer reused per thread (for comparison)" if run.get("reuse_memory") else \
+            "as the service calls it"
+        out.append(
+            f"| – | ceiling: bare argon2id (m={run['m_kib']} KiB, t={run['t']}, p={run['p']}), "
+            f"{run['threads']} threads, {how} | {fmt(run['rate'])} hashes/s | – | – | – | – "
+            f"| {fmt(run.get('vm_hwm_kib', 0) / 1024)} |"
+        )
     return out, peak
 
 
@@ -130,10 +141,15 @@ def targets(rows, argon2, run, peak):
     locked_bodies = sum(get("sqlite", n, "locked") or 0 for n in ("d", "e"))
     write_errors = sum((get("sqlite", n, "gql_errors") or 0) + (get("sqlite", n, "non2xx") or 0)
                        for n in ("d", "e"))
+    probes = [p for p in run["write_probes"] if p["backend"] == "sqlite"]
+    slow = [p for p in probes if p["failed"] or p["ms"] > 1000]
+    shown = ", ".join(f"after ({p['after']}) {p['ms']:,} ms{' failed' if p['failed'] else ''}"
+                      for p in probes) or "none"
     checks.append(("SQLite writes (d, e): no `database is locked`",
-                   f"{locked_log} in the service log, {locked_bodies} in answers; "
-                   f"{write_errors} unexpected errors", locked_log == 0 and locked_bodies == 0
-                   and write_errors == 0))
+                   f"{locked_log} in the service log, {locked_bodies} in answers, "
+                   f"{write_errors} unexpected errors; one write right after the load stops: "
+                   f"{shown}", locked_log == 0 and locked_bodies == 0 and write_errors == 0
+                   and not slow))
     failing = [f"{r['backend']} {r['scenario']}" for r in rows
                if r.get("non2xx", 0) + r.get("socket_errors", 0) + r.get("gql_errors", 0)]
     checks.append(("no unexpected errors in any scenario", ", ".join(failing) or "none", not failing))
@@ -144,8 +160,8 @@ def targets(rows, argon2, run, peak):
 
 def main():
     work = sys.argv[1]
-    rows, argon2, run = load(work)
-    lines, peak = table(rows, argon2)
+    rows, argon2, reuse, run = load(work)
+    lines, peak = table(rows, argon2, reuse)
     limits = {
         "raised": "rate limits **raised by config** (`RATE_LIMIT_GRAPHQL=1000000000`, "
                   "`RATE_LIMIT_RESETS=1000000000`, `RATE_LIMIT_TOKEN=1000000`): every request "
@@ -155,7 +171,8 @@ def main():
     print("## Benchmark results\n")
     print(f"Machine: {run['nproc']} cores ({run['cpu']}), Linux {run['kernel']}, "
           f"PostgreSQL {run['pg']}; run {run['date']} at commit {run['commit']}, "
-          f"{run['elapsed']} s in all.  ")
+          f"{run['elapsed']} s in all; load average {run.get('load', 'n/a')} "
+          "(the run itself keeps about 2 busy).  ")
     print(f"Load: wrk over loopback, {run['conns']} connections ({run['threads']} thread), "
           f"{run['duration']} s per scenario after {run['warmup']} s of warm-up; load "
           "generator, service and database share the cores.  ")
