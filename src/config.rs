@@ -107,6 +107,12 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub rate_limit_interval: Duration,
 
+    /// How often each instance adds the GraphQL hits it counted in memory to the shared
+    /// counters (and learns the other instances' hits).
+    #[arg(long, env = "RATE_LIMIT_SYNC", global = true, default_value = "500ms",
+          value_parser = humantime::parse_duration)]
+    pub rate_limit_sync: Duration,
+
     /// Header holding the client IP, set by a trusted proxy in front of the service (its
     /// last address is used). Unset: the TCP peer address.
     #[arg(long, env = "CLIENT_IP_HEADER", global = true)]

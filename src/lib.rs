@@ -45,6 +45,8 @@ pub struct AppState {
     pub graphiql: Option<http::GraphiqlAssets>,
     /// Prometheus metrics.
     pub metrics: metrics::Metrics,
+    /// GraphQL hits counted in memory, synced to the shared rate-limit counters.
+    pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
     pub root_fields: std::collections::HashSet<String>,
 }
@@ -87,6 +89,7 @@ impl App {
             persisted_queries: http::PersistedQueries::default(),
             graphiql,
             metrics: metrics::Metrics::default(),
+            rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
         });
         Ok(App { listener, state })
@@ -108,6 +111,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let rate_sync = tokio::spawn(sync_rate_limits(self.state.clone()));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -116,6 +120,11 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        rate_sync.abort();
+        // The hits counted since the last sync still belong to the shared budget.
+        if let Err(error) = sync_rate_limits_once(&self.state).await {
+            tracing::warn!(%error, "rate-limit hits not synced at shutdown");
+        }
         Ok(served?)
     }
 }
@@ -139,6 +148,24 @@ async fn housekeeping(state: Arc<AppState>) {
             tracing::warn!(%error, "housekeeping failed; will retry");
         }
     }
+}
+
+/// Every `RATE_LIMIT_SYNC`: adds the GraphQL hits counted in memory to the shared
+/// counters.
+async fn sync_rate_limits(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(state.config.rate_limit_sync);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = sync_rate_limits_once(&state).await {
+            tracing::warn!(%error, "rate-limit hits not synced; will retry");
+        }
+    }
+}
+
+async fn sync_rate_limits_once(state: &AppState) -> db::DbResult<()> {
+    let mut conn = state.db.conn().await?;
+    state.rate_counters.sync(&mut conn).await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM: the signal to stop accepting and drain.

@@ -22,7 +22,7 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpA
         .unwrap_or_else(|| peer.ip())
 }
 
-/// Counts `hits` against a budget. None when the budget is unlimited, or when the
+/// Counts `hits` against a budget in the database, exactly. None when the budget is unlimited, or when the
 /// database cannot count (the limit then fails open: it must not take the service down
 /// with it).
 pub async fn check(
@@ -51,6 +51,25 @@ pub async fn check(
             None
         }
     }
+}
+
+/// Counts `hits` against a budget in this instance's memory (synced to the shared
+/// counters in the background). None when the budget is unlimited.
+pub fn check_local(
+    state: &AppState,
+    scope: &str,
+    subject: &str,
+    budget: Budget,
+    hits: u32,
+) -> Option<Verdict> {
+    if budget.limit == 0 {
+        return None;
+    }
+    let verdict = state.rate_counters.hit(scope, subject, budget, hits);
+    if !verdict.allowed {
+        state.metrics.rate_limited(scope);
+    }
+    Some(verdict)
 }
 
 /// Adds the `X-Ratelimit-*` headers of the tightest verdict.

@@ -95,6 +95,38 @@ on_both_databases! {
         assert!(metrics.contains("reset_gateway_rate_limited_total{scope=\"graphql\"} 1"), "{metrics}");
     }
 
+    async fn instances_learn_each_others_graphql_hits_within_a_sync_interval(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let limited = |c: &mut reset_gateway::config::Config| {
+            c.rate_limit_graphql = 10;
+            c.rate_limit_interval = std::time::Duration::from_secs(3600);
+            c.rate_limit_sync = std::time::Duration::from_millis(50);
+        };
+        let first = app.sibling(limited).await;
+        let second = app.sibling(limited).await;
+        let query = json!({ "query": "{ customers { totalCount } }" });
+        let send = |app: &TestApp| {
+            app.http
+                .post(format!("{}/graphql", app.base_url))
+                .bearer_auth(&token)
+                .json(&query)
+                .send()
+        };
+        for _ in 0..10 {
+            assert_eq!(send(&first).await.unwrap().status(), 200);
+        }
+        let mut admitted_by_second = 0;
+        while send(&second).await.unwrap().status() == 200 {
+            admitted_by_second += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            admitted_by_second < 10,
+            "the second instance learns that the first spent the budget instead of \
+             admitting a budget of its own ({admitted_by_second} admitted)"
+        );
+    }
+
     async fn resets_have_a_tighter_budget_than_other_operations(app: TestApp) {
         let who = Callers::new(&app).await;
         let limited = app.sibling(|c| {

@@ -116,14 +116,13 @@ async fn rate_limit(
     reset_mutations: usize,
 ) -> Result<Option<Verdict>, Verdict> {
     let config = &state.config;
-    let general = limits::check(
+    let general = limits::check_local(
         state,
         "graphql",
         &client.rate_subject,
         config.budget(config.rate_limit_graphql),
         operations,
-    )
-    .await;
+    );
     if let Some(verdict) = general.filter(|v| !v.allowed) {
         return Err(verdict);
     }

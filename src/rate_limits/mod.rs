@@ -1,0 +1,134 @@
+//! Rate limits like Commerce Layer's: fixed windows whose counters live in the database,
+//! so that every instance on one database shares them.
+//!
+//! Two ways to count against them:
+//! - [`hit`]: one upsert per hit, exact across instances. For the budgets that guard
+//!   secrets (token requests, reset creations and redemptions), where each hit already
+//!   costs far more than the upsert.
+//! - [`LocalCounters`]: counted in memory and added to the same database counters every
+//!   `RATE_LIMIT_SYNC`. For the general GraphQL budget, which guards capacity: checking it
+//!   must not cost a database round trip per request.
+
+mod local;
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::schema::rate_limits;
+use crate::db::{Conn, DbResult, now};
+use crate::db_run;
+
+pub use local::LocalCounters;
+
+/// A budget: so many hits per interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Hits allowed per window (0: no limit).
+    pub limit: u32,
+    /// The window's length.
+    pub interval: Duration,
+}
+
+/// The outcome of counting a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The budget that was checked.
+    pub budget: Budget,
+    /// Hits left in this window.
+    pub remaining: u32,
+    /// False when the hit is over the budget.
+    pub allowed: bool,
+}
+
+impl Verdict {
+    /// The verdict once `count` hits are counted in the window.
+    fn after(budget: Budget, count: u32) -> Verdict {
+        Verdict {
+            budget,
+            remaining: budget.limit.saturating_sub(count),
+            allowed: count <= budget.limit,
+        }
+    }
+
+    /// The verdict of a budget without a limit.
+    fn unlimited(budget: Budget) -> Verdict {
+        Verdict {
+            budget,
+            remaining: 0,
+            allowed: true,
+        }
+    }
+}
+
+/// One window's counter: its name in the database and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Window {
+    bucket: String,
+    expires_at: NaiveDateTime,
+}
+
+impl Window {
+    /// The current window of `budget` for `scope` and `subject`.
+    fn current(scope: &str, subject: &str, budget: Budget) -> Window {
+        let interval = budget.interval.as_secs().max(1) as i64;
+        let window = Utc::now().timestamp() / interval;
+        let expires_at = DateTime::from_timestamp((window + 1) * interval, 0)
+            .map(|t| t.naive_utc())
+            .unwrap_or_else(now);
+        Window {
+            bucket: format!("{scope}:{subject}:{window}"),
+            expires_at,
+        }
+    }
+
+    /// Adds `hits` to the shared counter; returns its new total.
+    async fn add(&self, conn: &mut Conn, hits: u32) -> DbResult<u32> {
+        let hits = hits.min(i32::MAX as u32) as i32;
+        let total: i32 = db_run!(conn, |c| {
+            diesel::insert_into(rate_limits::table)
+                .values((
+                    rate_limits::bucket.eq(&self.bucket),
+                    rate_limits::hits.eq(hits),
+                    rate_limits::expires_at.eq(self.expires_at),
+                ))
+                .on_conflict(rate_limits::bucket)
+                .do_update()
+                .set(rate_limits::hits.eq(rate_limits::hits + hits))
+                .returning(rate_limits::hits)
+                .get_result(c)
+                .await
+        })?;
+        Ok(total.max(0) as u32)
+    }
+}
+
+/// Counts `hits` against `budget` for `scope` and `subject` (e.g. `token` and a client
+/// IP) in the database, exactly. An unlimited budget is never counted.
+pub async fn hit(
+    conn: &mut Conn,
+    scope: &str,
+    subject: &str,
+    budget: Budget,
+    hits: u32,
+) -> DbResult<Verdict> {
+    if budget.limit == 0 {
+        return Ok(Verdict::unlimited(budget));
+    }
+    let total = Window::current(scope, subject, budget)
+        .add(conn, hits)
+        .await?;
+    Ok(Verdict::after(budget, total))
+}
+
+/// Deletes the counters of windows that have ended.
+pub async fn forget_expired(conn: &mut Conn) -> DbResult<usize> {
+    let current = now();
+    Ok(db_run!(conn, |c| {
+        diesel::delete(rate_limits::table.filter(rate_limits::expires_at.le(current)))
+            .execute(c)
+            .await
+    })?)
+}
