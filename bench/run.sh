@@ -279,8 +279,9 @@ pg_ceilings() { # DIR: capture one (a) and one (c) request's SQL, then pgbench t
   [ -r "$log" ] || { echo "  cannot read the PostgreSQL log ($log): no pgbench ceilings" >&2; return 0; }
   say "postgres: capturing the SQL of (a) and (c) from $log"
   psql_admin "ALTER DATABASE $PG_DB SET log_statement = 'all'"
-  # No housekeeping during the capture: only the request's own statements are logged.
-  start_service capture "$PG/$PG_DB" REVOCATION_REFRESH=1h
+  # No housekeeping and no rate-limit sync during the capture: only the request's own
+  # statements are logged.
+  start_service capture "$PG/$PG_DB" REVOCATION_REFRESH=1h RATE_LIMIT_SYNC=1h
   local token_a
   # shellcheck disable=SC2086
   token_a=$(token $INTEGRATION)

@@ -19,6 +19,7 @@ pub mod telemetry;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use auth::password::{PasswordHasher, PasswordPolicy};
 use auth::tokens::{RevocationList, TokenSigner};
@@ -63,6 +64,9 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         db::run_migrations(&config.database_url).await?;
         let db = Db::connect(&config.database_url, &config.pool_options()).await?;
+        if let Err(error) = db.refresh_planner_statistics().await {
+            tracing::warn!(%error, "planner statistics not refreshed");
+        }
         let signer = TokenSigner::load(&db, config.token_signing_key.as_ref()).await?;
         let revocations = RevocationList::default();
         revocations.refresh(&mut db.conn().await?).await?;
@@ -129,14 +133,25 @@ impl App {
     }
 }
 
+/// How often the planner statistics are refreshed (SQLite's advice: every few hours, and
+/// at start).
+const PLANNER_STATISTICS_EVERY: Duration = Duration::from_secs(3600);
+
 /// Every few seconds: re-reads revocations made by other instances and forgets the
-/// rate-limit windows that have ended.
+/// rate-limit windows that have ended. Every hour: refreshes the planner statistics.
 async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.revocation_refresh);
+    let mut statistics_refreshed = Instant::now();
     // The list was read at start: the first refresh is one period later.
     tick.tick().await;
     loop {
         tick.tick().await;
+        if statistics_refreshed.elapsed() >= PLANNER_STATISTICS_EVERY {
+            statistics_refreshed = Instant::now();
+            if let Err(error) = state.db.refresh_planner_statistics().await {
+                tracing::warn!(%error, "planner statistics not refreshed; will retry");
+            }
+        }
         let done = match state.db.conn().await {
             Ok(mut conn) => match state.revocations.refresh(&mut conn).await {
                 Ok(()) => rate_limits::forget_expired(&mut conn).await.map(drop),
