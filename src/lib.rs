@@ -42,6 +42,8 @@ pub struct AppState {
     pub schema: graphql::AppSchema,
     /// Apollo persisted queries known to this instance.
     pub persisted_queries: http::PersistedQueries,
+    /// Documents already parsed by this instance.
+    pub parsed_documents: http::ParsedDocuments,
     /// GraphiQL's files, when installed.
     pub graphiql: Option<http::GraphiqlAssets>,
     /// Prometheus metrics.
@@ -91,6 +93,7 @@ impl App {
             hasher,
             schema,
             persisted_queries: http::PersistedQueries::default(),
+            parsed_documents: http::ParsedDocuments::default(),
             graphiql,
             metrics: metrics::Metrics::default(),
             rate_counters: rate_limits::LocalCounters::default(),

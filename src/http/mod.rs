@@ -27,7 +27,7 @@ use tracing::Level;
 
 pub use caller::identify;
 pub use graphiql::GraphiqlAssets;
-pub use graphql::PersistedQueries;
+pub use graphql::{ParsedDocuments, PersistedQueries};
 
 use crate::AppState;
 

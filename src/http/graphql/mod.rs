@@ -6,6 +6,7 @@ mod apq;
 mod document;
 mod negotiate;
 mod params;
+mod parsed;
 mod prepare;
 mod refusal;
 mod run;
@@ -25,6 +26,7 @@ use serde_json::Value;
 
 pub use apq::PersistedQueries;
 use params::PostBody;
+pub use parsed::ParsedDocuments;
 use refusal::{Refusal, not_acceptable};
 use run::{run_batch, run_one};
 

@@ -52,7 +52,7 @@ pub(super) fn prepare(
             ),
         ));
     }
-    let document = async_graphql::parser::parse_query(&query).map_err(|e| {
+    let document = state.parsed_documents.parse(&query).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
             StatusCode::OK,
@@ -113,6 +113,8 @@ pub(super) fn prepare(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
+    // Parsed once: the limits above read the same document that runs.
+    request.set_parsed_query(document);
     if !integration {
         request = request.disable_introspection();
     }
