@@ -7,6 +7,7 @@ pub mod oauth;
 pub mod password;
 pub mod secrets;
 pub mod sessions;
+mod token_cache;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};

@@ -14,6 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::token_cache::VerifiedTokens;
 use super::{Mode, Principal, Role, credentials, secrets};
 use crate::db::schema::{revoked_tokens, settings};
 use crate::db::{Conn, Db, DbResult, now};
@@ -67,9 +68,11 @@ pub struct TokenSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    verified: VerifiedTokens,
 }
 
 /// A token that verified, with the session it needs checked (customer tokens only).
+#[derive(Debug, Clone)]
 pub struct VerifiedToken {
     /// The caller.
     pub principal: Principal,
@@ -96,6 +99,7 @@ impl TokenSigner {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             validation,
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -130,6 +134,9 @@ impl TokenSigner {
 
     /// Verifies a token's signature and expiry. None for anything that is not a valid token.
     pub fn verify(&self, token: &str) -> Option<VerifiedToken> {
+        if let Some(verified) = self.verified.get(token, Utc::now().timestamp()) {
+            return Some(verified);
+        }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
@@ -137,7 +144,7 @@ impl TokenSigner {
         if claims.role == Role::Customer && claims.sid.is_none() {
             return None;
         }
-        Some(VerifiedToken {
+        let verified = VerifiedToken {
             principal: Principal {
                 role: claims.role,
                 mode: claims.mode,
@@ -146,7 +153,9 @@ impl TokenSigner {
                 token_id: claims.jti,
             },
             session_id: claims.sid,
-        })
+        };
+        self.verified.put(token, verified.clone(), claims.exp);
+        Some(verified)
     }
 
     /// Reads a token's id and expiry without trusting it beyond its signature (for revoke).
@@ -243,5 +252,47 @@ impl RevocationList {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Revoked> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn integration() -> TokenSubject<'static> {
+        TokenSubject {
+            role: Role::Integration,
+            mode: Mode::Test,
+            credential_id: "credential",
+            customer_id: None,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn a_verified_token_is_refused_once_it_expires() {
+        let signer = TokenSigner::from_key(&[7; 32]);
+        let issued = signer
+            .issue(&integration(), Duration::from_secs(1))
+            .unwrap();
+        let token = issued.token.expose_secret();
+        assert!(signer.verify(token).is_some());
+        assert!(signer.verify(token).is_some(), "and again, from the cache");
+        std::thread::sleep(Duration::from_millis(2_100));
+        assert!(signer.verify(token).is_none());
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused_even_after_a_valid_one() {
+        let signer = TokenSigner::from_key(&[7; 32]);
+        let other = TokenSigner::from_key(&[8; 32]);
+        let mine = signer
+            .issue(&integration(), Duration::from_secs(60))
+            .unwrap();
+        let forged = other
+            .issue(&integration(), Duration::from_secs(60))
+            .unwrap();
+        assert!(signer.verify(mine.token.expose_secret()).is_some());
+        assert!(signer.verify(forged.token.expose_secret()).is_none());
     }
 }
