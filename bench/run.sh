@@ -223,6 +223,10 @@ run_backend() { # BACKEND DATABASE_URL
   say "$backend: seeding ${BENCH_CUSTOMERS:-1000} customers and ${BENCH_RESETS:-10000} resets"
   "$TARGET/examples/seed" --database-url "$db" --customers "${BENCH_CUSTOMERS:-1000}" \
     --resets "${BENCH_RESETS:-10000}" --out "$dir"
+  # Planner statistics, as autovacuum would gather them (it is off on some servers, this
+  # machine's included: unanalysed tables made PostgreSQL plan (a) badly). SQLite's are
+  # refreshed by the service at start.
+  [ "$backend" = postgres ] && psql "$db" -qc ANALYZE
   credentials "$db"
   bodies "$dir"
   [ "$backend" = postgres ] && pg_ceilings "$dir"
