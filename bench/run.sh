@@ -49,7 +49,8 @@ for tool in cargo wrk pgbench psql curl jq python3; do
 done
 
 # The rate limits stay on but are raised by config so that they never refuse the load
-# (every GraphQL request is still counted in the database); `off` sets them to 0.
+# (every request is still counted: GraphQL in memory, synced to the database every
+# RATE_LIMIT_SYNC; tokens and resets in the database); `off` sets them to 0.
 case $RATE_LIMITS in
   raised) RL_GRAPHQL=1000000000 RL_RESETS=1000000000 RL_TOKEN=1000000 ;;
   off) RL_GRAPHQL=0 RL_RESETS=0 RL_TOKEN=0 ;;
