@@ -22,9 +22,9 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpA
         .unwrap_or_else(|| peer.ip())
 }
 
-/// Counts `hits` against a budget in the database, exactly. None when the budget is unlimited, or when the
-/// database cannot count (the limit then fails open: it must not take the service down
-/// with it).
+/// Counts `hits` against a budget in the database, exactly. None when the budget is
+/// unlimited, or when the database cannot count (the limit then fails open: it must not
+/// take the service down with it).
 pub async fn check(
     state: &AppState,
     scope: &str,
@@ -40,12 +40,7 @@ pub async fn check(
         Err(e) => Err(e),
     };
     match counted {
-        Ok(verdict) => {
-            if !verdict.allowed {
-                state.metrics.rate_limited(scope);
-            }
-            Some(verdict)
-        }
+        Ok(verdict) => Some(recorded(state, scope, verdict)),
         Err(error) => {
             tracing::warn!(%error, scope, "rate limit not counted");
             None
@@ -66,10 +61,15 @@ pub fn check_local(
         return None;
     }
     let verdict = state.rate_counters.hit(scope, subject, budget, hits);
+    Some(recorded(state, scope, verdict))
+}
+
+/// Counts a refusal in the metrics.
+fn recorded(state: &AppState, scope: &str, verdict: Verdict) -> Verdict {
     if !verdict.allowed {
         state.metrics.rate_limited(scope);
     }
-    Some(verdict)
+    verdict
 }
 
 /// Adds the `X-Ratelimit-*` headers of the tightest verdict.
