@@ -213,8 +213,14 @@ impl Config {
         }
     }
 
-    /// A budget of `limit` hits per rate-limit interval.
-    pub fn budget(&self, limit: u32) -> crate::rate_limits::Budget {
+    /// The configured budget of a rate-limit scope.
+    pub fn budget(&self, scope: crate::rate_limits::Scope) -> crate::rate_limits::Budget {
+        use crate::rate_limits::Scope;
+        let limit = match scope {
+            Scope::Token => self.rate_limit_token,
+            Scope::Graphql => self.rate_limit_graphql,
+            Scope::Resets => self.rate_limit_resets,
+        };
         crate::rate_limits::Budget {
             limit,
             interval: self.rate_limit_interval,

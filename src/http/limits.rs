@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 
 use crate::AppState;
-use crate::rate_limits::{self, Budget, Verdict};
+use crate::rate_limits::{self, Scope, Verdict};
 
 /// The client's IP: the last address of the configured proxy header, else the peer.
 pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
@@ -22,54 +22,34 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpA
         .unwrap_or_else(|| peer.ip())
 }
 
-/// Counts `hits` against a budget in the database, exactly. None when the budget is
-/// unlimited, or when the database cannot count (the limit then fails open: it must not
-/// take the service down with it).
-pub async fn check(
-    state: &AppState,
-    scope: &str,
-    subject: &str,
-    budget: Budget,
-    hits: u32,
-) -> Option<Verdict> {
+/// Counts `hits` against the scope's budget: in the database for the scopes counted
+/// exactly, else in this instance's memory (synced in the background). None when the
+/// budget is unlimited, or when the database cannot count (the limit then fails open: it
+/// must not take the service down with it).
+pub async fn check(state: &AppState, scope: Scope, subject: &str, hits: u32) -> Option<Verdict> {
+    let budget = state.config.budget(scope);
     if budget.limit == 0 {
         return None;
     }
-    let counted = match state.db.conn().await {
-        Ok(mut conn) => rate_limits::hit(&mut conn, scope, subject, budget, hits).await,
-        Err(e) => Err(e),
-    };
-    match counted {
-        Ok(verdict) => Some(recorded(state, scope, verdict)),
-        Err(error) => {
-            tracing::warn!(%error, scope, "rate limit not counted");
-            None
+    let verdict = if scope.counted_exactly() {
+        let counted = match state.db.conn().await {
+            Ok(mut conn) => rate_limits::hit(&mut conn, scope.name(), subject, budget, hits).await,
+            Err(e) => Err(e),
+        };
+        match counted {
+            Ok(verdict) => verdict,
+            Err(error) => {
+                tracing::warn!(%error, scope = scope.name(), "rate limit not counted");
+                return None;
+            }
         }
-    }
-}
-
-/// Counts `hits` against a budget in this instance's memory (synced to the shared
-/// counters in the background). None when the budget is unlimited.
-pub fn check_local(
-    state: &AppState,
-    scope: &str,
-    subject: &str,
-    budget: Budget,
-    hits: u32,
-) -> Option<Verdict> {
-    if budget.limit == 0 {
-        return None;
-    }
-    let verdict = state.rate_counters.hit(scope, subject, budget, hits);
-    Some(recorded(state, scope, verdict))
-}
-
-/// Counts a refusal in the metrics.
-fn recorded(state: &AppState, scope: &str, verdict: Verdict) -> Verdict {
+    } else {
+        state.rate_counters.hit(scope.name(), subject, budget, hits)
+    };
     if !verdict.allowed {
-        state.metrics.rate_limited(scope);
+        state.metrics.rate_limited(scope.name());
     }
-    verdict
+    Some(verdict)
 }
 
 /// Adds the `X-Ratelimit-*` headers of the tightest verdict.

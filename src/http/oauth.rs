@@ -16,6 +16,7 @@ use serde_json::json;
 use super::limits;
 use crate::AppState;
 use crate::auth::oauth::{self, GrantRequest, OAuthError};
+use crate::rate_limits::Scope;
 
 /// Issues an access token for one of the supported grants, within the per-IP budget.
 pub async fn token(
@@ -30,8 +31,7 @@ pub async fn token(
     };
     let started = Instant::now();
     let ip = limits::client_ip(&state, &headers, peer).to_string();
-    let budget = state.config.budget(state.config.rate_limit_token);
-    let verdict = limits::check(&state, "token", &ip, budget, 1).await;
+    let verdict = limits::check(&state, Scope::Token, &ip, 1).await;
     let (mut response, outcome) = match verdict.filter(|v| !v.allowed) {
         Some(_) => {
             let body = json!({

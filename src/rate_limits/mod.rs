@@ -23,6 +23,34 @@ use crate::db_run;
 
 pub use local::LocalCounters;
 
+/// What a budget limits, and how its hits are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `POST /oauth/token`, per client IP.
+    Token,
+    /// GraphQL operations, per credential and client IP.
+    Graphql,
+    /// Reset creations and redemptions, per credential and client IP.
+    Resets,
+}
+
+impl Scope {
+    /// The scope's name in counters and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Token => "token",
+            Scope::Graphql => "graphql",
+            Scope::Resets => "resets",
+        }
+    }
+
+    /// True for the budgets that guard secrets, counted with [`hit`]; false for the one
+    /// that guards capacity, counted by [`LocalCounters`].
+    pub fn counted_exactly(self) -> bool {
+        self != Scope::Graphql
+    }
+}
+
 /// A budget: so many hits per interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {

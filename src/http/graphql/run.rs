@@ -13,7 +13,7 @@ use super::prepare::{Prepared, execute, prepare};
 use super::refusal::{Refusal, one_password_mutation_only, respond, too_many_requests};
 use super::{Client, Outcome, limits};
 use crate::AppState;
-use crate::rate_limits::Verdict;
+use crate::rate_limits::{Scope, Verdict};
 
 pub(super) async fn run_one(
     state: &Arc<AppState>,
@@ -115,14 +115,7 @@ async fn rate_limit(
     operations: u32,
     reset_mutations: usize,
 ) -> Result<Option<Verdict>, Verdict> {
-    let config = &state.config;
-    let general = limits::check_local(
-        state,
-        "graphql",
-        &client.rate_subject,
-        config.budget(config.rate_limit_graphql),
-        operations,
-    );
+    let general = limits::check(state, Scope::Graphql, &client.rate_subject, operations).await;
     if let Some(verdict) = general.filter(|v| !v.allowed) {
         return Err(verdict);
     }
@@ -131,9 +124,8 @@ async fn rate_limit(
     }
     let resets = limits::check(
         state,
-        "resets",
+        Scope::Resets,
         &client.rate_subject,
-        config.budget(config.rate_limit_resets),
         reset_mutations as u32,
     )
     .await;
