@@ -33,28 +33,25 @@ pub fn for_request(
     DataLoader<CustomerLoader>,
     DataLoader<ResetsByCustomerLoader>,
 ) {
-    // No delay: the sibling fields of a list ask for their keys in one poll of the
-    // request's task, before the spawned fetch can run, so the batch is already whole.
-    // The default 1 ms wait only added latency (and a timer thread's wake-up) to every
-    // nested list; tests/api/statements.rs checks the batches stay whole.
     (
-        DataLoader::new(
-            CustomerLoader {
-                db: db.clone(),
-                mode,
-            },
-            tokio::spawn,
-        )
-        .delay(Duration::ZERO),
-        DataLoader::new(
-            ResetsByCustomerLoader {
-                db: db.clone(),
-                mode,
-            },
-            tokio::spawn,
-        )
-        .delay(Duration::ZERO),
+        batching(CustomerLoader {
+            db: db.clone(),
+            mode,
+        }),
+        batching(ResetsByCustomerLoader {
+            db: db.clone(),
+            mode,
+        }),
     )
+}
+
+/// A loader that fetches as soon as the request's task yields. No delay: the sibling
+/// fields of a list ask for their keys in one poll of that task, before the spawned fetch
+/// can run, so the batch is already whole. The default 1 ms wait only added latency (and
+/// a timer thread's wake-up) to every nested list; tests/api/statements.rs checks that the
+/// batches stay whole.
+fn batching<L: Loader<String>>(loader: L) -> DataLoader<L> {
+    DataLoader::new(loader, tokio::spawn).delay(Duration::ZERO)
 }
 
 impl Loader<String> for CustomerLoader {
