@@ -61,22 +61,18 @@ impl RunAs {
             .ok()?;
         chowned.success().then_some(RunAs { uid, gid, binary })
     }
-
-    /// Runs the binary with `args` on `database` as this user.
-    pub fn run(&self, database: &str, args: &[&str]) -> Output {
-        command(Some(self))
-            .env("DATABASE_URL", database)
-            .args(args)
-            .output()
-            .unwrap()
-    }
 }
 
 /// Creates a credential of `role` in test mode with the command line; its JSON answer.
 pub fn credential(database: &str, role: &str) -> Value {
-    let output = run(
-        database,
-        &[
+    credential_as(None, database, role)
+}
+
+/// [`credential`], run as `run_as` when given.
+pub fn credential_as(run_as: Option<&RunAs>, database: &str, role: &str) -> Value {
+    let output = command(run_as)
+        .env("DATABASE_URL", database)
+        .args([
             "credentials",
             "create",
             "--role",
@@ -86,8 +82,9 @@ pub fn credential(database: &str, role: &str) -> Value {
             "--name",
             role,
             "--json",
-        ],
-    );
+        ])
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",

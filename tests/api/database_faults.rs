@@ -227,25 +227,7 @@ async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
     };
     let file = home.path().join("faults.db");
     let database = format!("sqlite://{}", file.display());
-    let integration: serde_json::Value = serde_json::from_slice(
-        &nobody
-            .run(
-                &database,
-                &[
-                    "credentials",
-                    "create",
-                    "--role",
-                    "integration",
-                    "--mode",
-                    "test",
-                    "--name",
-                    "i",
-                    "--json",
-                ],
-            )
-            .stdout,
-    )
-    .unwrap();
+    let integration = crate::binary::credential_as(Some(&nobody), &database, "integration");
     let server = Server::start_as(Some(&nobody), &database, &[("DB_ACQUIRE_TIMEOUT", "1s")]);
     let http = reqwest::Client::new();
     let status = |path: &'static str| {
