@@ -445,3 +445,40 @@ async fn graphiql_is_served_from_the_service_when_its_files_are_installed() {
     );
     assert_eq!(script.text().await.unwrap(), "/* graphiql.min.js */");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_list_fields_in_the_order_the_query_asked_for_them() {
+    let app = app().await;
+    let who = Callers::new(&app).await;
+    let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+    let query = "query($id: ID!) { customerPasswordReset(id: $id) { status id __typename expiresAt \
+                 customerEmail } }";
+    let text = app
+        .http
+        .post(url(&app))
+        .bearer_auth(&who.integration)
+        .json(&json!({ "query": query, "variables": { "id": id } }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let position = |key: &str| {
+        text.find(&format!("\"{key}\""))
+            .unwrap_or_else(|| panic!("{key} is missing from {text}"))
+    };
+    let asked = [
+        "customerPasswordReset",
+        "status",
+        "id",
+        "__typename",
+        "expiresAt",
+        "customerEmail",
+    ];
+    let positions: Vec<usize> = asked.iter().map(|key| position(key)).collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "fields out of the asked order in {text}"
+    );
+}

@@ -2,6 +2,7 @@
 //! batch) and GET (queries only), `application/graphql-response+json` or
 //! `application/json` by `Accept`, Apollo persisted queries; GraphiQL for browsers.
 
+mod answer;
 mod apq;
 mod document;
 mod negotiate;
@@ -22,7 +23,6 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 pub use apq::PersistedQueries;
 use params::PostBody;
@@ -75,17 +75,6 @@ impl Outcome {
             operation: operation.into(),
             outcome: outcome.into(),
         }
-    }
-
-    /// `ok`, or the code of the first error in a GraphQL answer.
-    fn of_answer(operation: impl Into<String>, body: &Value) -> Self {
-        let first = match body {
-            Value::Array(items) => items
-                .iter()
-                .find_map(|b| b["errors"][0]["extensions"]["code"].as_str()),
-            body => body["errors"][0]["extensions"]["code"].as_str(),
-        };
-        Outcome::new(operation, first.unwrap_or("ok"))
     }
 }
 

@@ -1,11 +1,12 @@
 //! From parameters to a request ready to run: persisted query, parsing, the checks made
-//! before execution; then execution and the error codes async-graphql leaves out.
+//! before execution; then execution.
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::answer::Answer;
 use super::apq::ApqError;
 use super::document::{self, Analysis};
 use super::params::GraphqlParams;
@@ -128,40 +129,7 @@ pub(super) fn prepare(
     })
 }
 
-/// Runs a prepared request; the flag is true when it failed before execution (a
-/// validation error: no data and no error with a path).
-pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> (Value, bool) {
-    let response = state.schema.execute(prepared.request).await;
-    let request_error = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = serde_json::to_value(&response)
-        .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
-    if let Value::Object(map) = &mut body {
-        if request_error {
-            map.remove("data");
-        }
-        if let Some(Value::Array(errors)) = map.get_mut("errors") {
-            errors.iter_mut().for_each(give_code);
-        }
-    }
-    (body, request_error)
-}
-
-/// Errors that async-graphql raises itself (document validation, variable and argument
-/// coercion) carry no code; every error a client sees should.
-fn give_code(error: &mut Value) {
-    let Value::Object(error) = error else { return };
-    let has_path = error.get("path").is_some_and(|p| !p.is_null());
-    let extensions = error.entry("extensions").or_insert_with(|| json!({}));
-    if let Value::Object(extensions) = extensions
-        && !extensions.contains_key("code")
-    {
-        let code = if has_path {
-            "VALIDATION_ERROR"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
-        extensions.insert("code".into(), Value::String(code.into()));
-    }
+/// Runs a prepared request.
+pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer {
+    Answer::new(state.schema.execute(prepared.request).await)
 }

@@ -3,7 +3,10 @@
 use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
+
+use super::answer::to_body;
 
 use super::limits;
 use super::negotiate::MediaType;
@@ -117,8 +120,8 @@ pub(super) fn one_password_mutation_only() -> Refusal {
     )
 }
 
-pub(super) fn respond(media: MediaType, status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+pub(super) fn respond(media: MediaType, status: StatusCode, body: &impl Serialize) -> Response {
+    let mut response = (status, to_body(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     // Answers depend on the caller's token: no shared cache may keep them.

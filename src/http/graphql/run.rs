@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::Value;
 
+use super::answer::BatchItem;
 use super::document::Analysis;
 use super::negotiate::MediaType;
 use super::params::GraphqlParams;
@@ -44,14 +44,17 @@ pub(super) async fn run_one(
             );
         }
     };
-    let (body, request_error) = execute(state, prepared).await;
-    let status = match (request_error, media) {
+    let answer = execute(state, prepared).await;
+    let status = match (answer.is_request_error(), media) {
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    let mut response = respond(media, status, &body);
+    let mut response = respond(media, status, &answer);
     limits::add_headers(&mut response, verdict.as_ref());
-    (response, Outcome::of_answer(operation, &body))
+    (
+        response,
+        Outcome::new(operation, answer.first_code().unwrap_or("ok")),
+    )
 }
 
 pub(super) async fn run_batch(
@@ -96,15 +99,15 @@ pub(super) async fn run_batch(
     };
     let answers = futures_util::future::join_all(prepared.into_iter().map(|item| async move {
         match item {
-            Ok(prepared) => execute(state, prepared).await.0,
-            Err(refusal) => refusal.body(),
+            Ok(prepared) => BatchItem::Answered(execute(state, prepared).await),
+            Err(refusal) => BatchItem::Refused(refusal.body()),
         }
     }))
     .await;
-    let body = Value::Array(answers);
-    let mut response = respond(media, StatusCode::OK, &body);
+    let mut response = respond(media, StatusCode::OK, &answers);
     limits::add_headers(&mut response, verdict.as_ref());
-    (response, Outcome::of_answer("batch", &body))
+    let code = answers.iter().find_map(BatchItem::first_code);
+    (response, Outcome::new("batch", code.unwrap_or("ok")))
 }
 
 /// Counts the request against the GraphQL budget and, for reset creations and

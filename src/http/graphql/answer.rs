@@ -1,0 +1,100 @@
+//! One GraphQL answer as it is sent: serialized straight from async-graphql's response, so
+//! fields keep the order they were asked in (the spec's ordered map), without `data` when
+//! the request failed before it ran, and with a code on every error.
+
+use async_graphql::{ServerError, Value as GraphqlValue};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+/// An executed request's answer.
+pub(super) struct Answer {
+    response: async_graphql::Response,
+    request_error: bool,
+}
+
+impl Answer {
+    pub(super) fn new(mut response: async_graphql::Response) -> Answer {
+        // A request error (document validation, variable coercion) has no data and no
+        // error with a path: the spec leaves `data` out of such answers.
+        let request_error = response.data == GraphqlValue::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        response.errors.iter_mut().for_each(give_code);
+        Answer {
+            response,
+            request_error,
+        }
+    }
+
+    /// True when the request failed before execution.
+    pub(super) fn is_request_error(&self) -> bool {
+        self.request_error
+    }
+
+    /// The code of the first error, if any.
+    pub(super) fn first_code(&self) -> Option<&str> {
+        let extensions = self.response.errors.first()?.extensions.as_ref()?;
+        match extensions.get("code")? {
+            GraphqlValue::String(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Answer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let response = &self.response;
+        let mut map = serializer.serialize_map(None)?;
+        if !self.request_error {
+            map.serialize_entry("data", &response.data)?;
+        }
+        if !response.errors.is_empty() {
+            map.serialize_entry("errors", &response.errors)?;
+        }
+        if !response.extensions.is_empty() {
+            map.serialize_entry("extensions", &response.extensions)?;
+        }
+        map.end()
+    }
+}
+
+/// Errors that async-graphql raises itself (document validation, variable and argument
+/// coercion) carry no code; every error a client sees should.
+fn give_code(error: &mut ServerError) {
+    let code = if error.path.is_empty() {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "VALIDATION_ERROR"
+    };
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}
+
+/// One operation's place in a batch's answer: its answer, or why it was refused.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub(super) enum BatchItem {
+    Answered(Answer),
+    Refused(Value),
+}
+
+impl BatchItem {
+    /// The code of the item's first error, if any.
+    pub(super) fn first_code(&self) -> Option<&str> {
+        match self {
+            BatchItem::Answered(answer) => answer.first_code(),
+            BatchItem::Refused(body) => body["errors"][0]["extensions"]["code"].as_str(),
+        }
+    }
+}
+
+/// The body of an answer; serializing plain values cannot fail, but if it ever did the
+/// client still gets a GraphQL error rather than a broken body.
+pub(super) fn to_body(answer: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(answer).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "an answer could not be serialized");
+        br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
+    })
+}
