@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Prints the benchmark's table and its targets (issue 6) as markdown.
 
-Proves nothing by itself: it turns the figures bench/run.sh collected in one run
-(WORK/results.jsonl, WORK/argon2.json, WORK/run.json) into the table, and computes every
-target as a ratio within that run, with PASS or MISS.
+Proves nothing by itself: it turns the figures bench/run.sh collected in each run
+(RUN/results.jsonl, RUN/argon2.json, RUN/run.json) into one table of medians over the
+runs, and computes every target as a ratio within each run, quoting the median of those
+ratios (the machine is shared and noisy) with PASS or MISS.
 
-usage: report.py WORK
+usage: report.py RUN_DIR...
 """
 import json
+import statistics
 import sys
 
 LABELS = {
@@ -24,21 +26,36 @@ LABELS = {
     "e": "(e) `updateCustomerPasswordReset`, wrong token (argon2-bound)",
     "c_probe_under_e": "(c) probe, 1 connection, while (e) runs",
     "e_under_probe": "(e) while the (c) probe runs",
+    "c_probe_beside_argon2": "(c) probe, 1 connection, idle service beside a bare argon2id "
+                             "process (SCHED_IDLE, all cores): the machine's own effect",
     "d": "(d) `createCustomerPasswordReset`",
 }
 
 
-def load(work):
-    rows = [json.loads(line) for line in open(f"{work}/results.jsonl") if line.strip()]
-    argon2 = json.load(open(f"{work}/argon2.json"))
-    try:
-        reuse = json.load(open(f"{work}/argon2-reuse.json"))
-    except OSError:
-        reuse = None
-    run = json.load(open(f"{work}/run.json"))
-    run["write_probes"] = [json.loads(line) for line in open(f"{work}/write-probes.jsonl")
-                           if line.strip()]
-    return rows, argon2, reuse, run
+class Run:
+    """The figures of one run."""
+
+    def __init__(self, path):
+        self.rows = [json.loads(line) for line in open(f"{path}/results.jsonl") if line.strip()]
+        self.argon2 = json.load(open(f"{path}/argon2.json"))
+        try:
+            self.alloc = json.load(open(f"{path}/argon2-alloc.json"))
+        except OSError:
+            self.alloc = None
+        self.meta = json.load(open(f"{path}/run.json"))
+        self.write_probes = [json.loads(line) for line in open(f"{path}/write-probes.jsonl")
+                             if line.strip()]
+        self.by = {(r["backend"], r["scenario"]): r for r in self.rows}
+        # Peak RSS per backend over the whole run (VmHWM is already a running peak).
+        self.peak = {}
+        for row in self.rows:
+            if not row["scenario"].startswith("pgbench_"):
+                backend = row["backend"]
+                self.peak[backend] = max(self.peak.get(backend, 0), row.get("rss_hwm_kib", 0))
+
+    def get(self, backend, name, field="rps"):
+        row = self.by.get((backend, name))
+        return None if row is None else row.get(field)
 
 
 def fmt(value, digits=1):
@@ -47,145 +64,200 @@ def fmt(value, digits=1):
     return f"{value:,.{digits}f}"
 
 
-def errors(row):
-    total = row.get("non2xx", 0) + row.get("socket_errors", 0) + row.get("gql_errors", 0)
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def errors(rows):
+    total = sum(r.get("non2xx", 0) + r.get("socket_errors", 0) + r.get("gql_errors", 0)
+                for r in rows)
     text = str(total)
-    if row.get("expected_errors"):
-        text += f" (+{row['expected_errors']:,} expected refusals)"
-    if row.get("locked"):
-        text += f", {row['locked']} locked"
+    expected = sum(r.get("expected_errors", 0) for r in rows)
+    if expected:
+        text += f" (+{expected:,} expected refusals)"
+    locked = sum(r.get("locked", 0) for r in rows)
+    if locked:
+        text += f", {locked} locked"
     return text
 
 
-def table(rows, argon2, reuse):
+def table(runs):
     out = [
-        "| backend | scenario | req/s | p50 ms | p99 ms | errors | SQL statements / request | peak RSS MiB |",
-        "|---|---|---:|---:|---:|---|---:|---:|",
+        "| backend | scenario | req/s | p50 ms | p99 ms | errors (all runs) | SQL statements / request "
+        "| service CPU µs / request | PostgreSQL CPU µs / request | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
-    peak = {}
-    for row in rows:
-        backend, name = row["backend"], row["scenario"]
+    for key in [(r["backend"], r["scenario"]) for r in runs[0].rows]:
+        rows = [run.by[key] for run in runs if key in run.by]
+        backend, name = key
         if name.startswith("pgbench_"):
             label = f"ceiling: pgbench running the SQL captured from ({name[8]})"
             rss = "–"
         else:
             label = LABELS.get(name, name)
-            peak[backend] = max(peak.get(backend, 0), row.get("rss_hwm_kib", 0))
-            rss = fmt(peak[backend] / 1024)
-        spr = row.get("statements_per_request")
+            rss = fmt(max(r.get("rss_hwm_kib", 0) for r in rows) / 1024)
+
+        def mid(field, scale=1.0):
+            value = median(r.get(field) for r in rows)
+            return None if value is None else value / scale
+
         out.append(
-            f"| {backend} | {label} | {fmt(row['rps'])} | {fmt(row['p50_us'] / 1000, 2)} "
-            f"| {fmt(row['p99_us'] / 1000, 2)} | {errors(row)} | {fmt(spr, 2)} | {rss} |"
+            f"| {backend} | {label} | {fmt(mid('rps'))} | {fmt(mid('p50_us', 1000), 2)} "
+            f"| {fmt(mid('p99_us', 1000), 2)} | {errors(rows)} "
+            f"| {fmt(mid('statements_per_request'), 2)} | {fmt(mid('service_cpu_us'), 0)} "
+            f"| {fmt(mid('pg_cpu_us'), 0)} | {rss} |"
         )
-    for run in (argon2, reuse):
-        if not run:
+    for which in ("argon2", "alloc"):
+        ceilings = [getattr(run, which) for run in runs if getattr(run, which)]
+        if not ceilings:
             continue
-        how = "one buffer reused per thread (for comparison)" if run.get("reuse_memory") else \
-            "as the service calls it"
+        first = ceilings[0]
+        how = "one buffer reused per thread, as the service hashes" \
+            if first.get("reuse_memory") else "argon2's `hash_password`, allocating (for comparison)"
         out.append(
-            f"| – | ceiling: bare argon2id (m={run['m_kib']} KiB, t={run['t']}, p={run['p']}), "
-            f"{run['threads']} threads, {how} | {fmt(run['rate'])} hashes/s | – | – | – | – "
-            f"| {fmt(run.get('vm_hwm_kib', 0) / 1024)} |"
+            f"| – | ceiling: bare argon2id (m={first['m_kib']} KiB, t={first['t']}, "
+            f"p={first['p']}), {first['threads']} threads, {how} "
+            f"| {fmt(median(c['rate'] for c in ceilings))} hashes/s | – | – | – | – | – | – "
+            f"| {fmt(max(c.get('vm_hwm_kib', 0) for c in ceilings) / 1024)} |"
         )
-    return out, peak
+    return out
 
 
-def targets(rows, argon2, run, peak):
-    by = {(r["backend"], r["scenario"]): r for r in rows}
+class Check:
+    """One target as measured in one run: a value (a ratio, or MiB) or just a verdict."""
 
-    def get(backend, name, field="rps"):
-        row = by.get((backend, name))
-        return None if row is None else row.get(field)
+    def __init__(self, name, detail, ok, value=None, shown=None):
+        self.name, self.detail, self.ok, self.value = name, detail, ok, value
+        self.shown = shown or (lambda v: f"{v:.0%}")
 
+
+def run_checks(run):
     checks = []
 
     def ratio(name, num, den, floor, what):
         if num is None or not den:
-            checks.append((name, f"n/a ({what})", False))
+            checks.append(Check(name, f"n/a ({what})", False))
             return
         value = num / den
-        checks.append((name, f"{fmt(num)} / {fmt(den)} = {value:.0%} ({what})", value >= floor))
+        checks.append(Check(name, f"{fmt(num)} / {fmt(den)} ({what})", value >= floor, value))
 
-    ratio("(a) ≥ 50% of pgbench on the same SQL", get("postgres", "a25"),
-          get("postgres", "pgbench_a25"), 0.5, "req/s over pgbench tps")
-    ratio("(c) ≥ 50% of pgbench on the same SQL", get("postgres", "c"),
-          get("postgres", "pgbench_c"), 0.5, "req/s over pgbench tps")
+    ratio("(a) ≥ 50% of pgbench on the same SQL", run.get("postgres", "a25"),
+          run.get("postgres", "pgbench_a25"), 0.5, "req/s over pgbench tps")
+    ratio("(c) ≥ 50% of pgbench on the same SQL", run.get("postgres", "c"),
+          run.get("postgres", "pgbench_c"), 0.5, "req/s over pgbench tps")
     for query in "ab":
-        counts = [get("postgres", f"{query}{n}", "statements_per_request") for n in (5, 10, 25)]
+        name = f"({query}) constant SQL statements per request, at most 3"
+        counts = [run.get("postgres", f"{query}{n}", "statements_per_request") for n in (5, 10, 25)]
         if None in counts:
-            checks.append((f"({query}) constant SQL statements per request, at most 3",
-                           "n/a (reset_gateway_db_statements is not in /metrics)", False))
+            checks.append(Check(name, "n/a (reset_gateway_db_statements is not in /metrics)",
+                                False))
         else:
             ok = max(counts) - min(counts) < 0.05 and max(counts) <= 3.05
             shown = ", ".join(f"{c:.2f}" for c in counts)
-            checks.append((f"({query}) constant SQL statements per request, at most 3",
-                           f"first: 5, 10, 25 → {shown}", ok))
-    ratio("(f) `{ __typename }` ≥ 50% of `GET /health`", get("postgres", "typename"),
-          get("postgres", "health"), 0.5, "req/s")
-    ratio("(e) ≥ 90% of the bare argon2id rate", get("postgres", "e"), argon2["rate"], 0.9,
-          "redeems/s over hashes/s")
-    idle, busy = get("postgres", "c_probe_idle", "p99_us"), get("postgres", "c_probe_under_e", "p99_us")
+            checks.append(Check(name, f"first: 5, 10, 25 → {shown}", ok))
+    ratio("(f) `{ __typename }` ≥ 50% of `GET /health`", run.get("postgres", "typename"),
+          run.get("postgres", "health"), 0.5, "req/s")
+    ratio("(e) ≥ 90% of the bare argon2id rate", run.get("postgres", "e"), run.argon2["rate"],
+          0.9, "redeems/s over hashes/s")
+    name = "(c) p99 while (e) saturates hashing ≤ 2× idle p99"
+    idle = run.get("postgres", "c_probe_idle", "p99_us")
+    busy = run.get("postgres", "c_probe_under_e", "p99_us")
+    control = run.get("postgres", "c_probe_beside_argon2", "p99_us")
     if idle and busy:
-        checks.append(("(c) p99 while (e) saturates hashing ≤ 2× idle p99",
-                       f"{busy / 1000:.2f} ms vs {idle / 1000:.2f} ms = {busy / idle:.2f}× "
-                       f"(hashing pool at mid-run: {run.get('hashing') or 'n/a'})", busy <= 2 * idle))
+        beside = f"; beside bare argon2id: {control / 1000:.2f} ms = {control / idle:.2f}×" \
+            if control else ""
+        checks.append(Check(name, f"{busy / 1000:.2f} ms vs {idle / 1000:.2f} ms idle{beside} "
+                            f"(hashing pool at mid-run: {run.meta.get('hashing') or 'n/a'})",
+                            busy <= 2 * idle, busy / idle, lambda v: f"{v:.2f}×"))
     else:
-        checks.append(("(c) p99 while (e) saturates hashing ≤ 2× idle p99", "n/a", False))
-    for backend, kib in sorted(peak.items()):
-        checks.append((f"peak RSS under 100 MiB ({backend})", f"{kib / 1024:.1f} MiB (VmHWM)",
-                       kib < 100 * 1024))
+        checks.append(Check(name, "n/a", False))
+    for backend, kib in sorted(run.peak.items()):
+        checks.append(Check(f"peak RSS under 100 MiB ({backend})", "VmHWM", kib < 100 * 1024,
+                            kib / 1024, lambda v: f"{v:.1f} MiB"))
     for name in ("a25", "c"):
-        ratio(f"SQLite ({name[0]}) ≥ 50% of PostgreSQL", get("sqlite", name), get("postgres", name),
-              0.5, "req/s")
-    locked_log = int(run.get("sqlite_locked") or 0)
-    locked_bodies = sum(get("sqlite", n, "locked") or 0 for n in ("d", "e"))
-    write_errors = sum((get("sqlite", n, "gql_errors") or 0) + (get("sqlite", n, "non2xx") or 0)
-                       for n in ("d", "e"))
-    probes = [p for p in run["write_probes"] if p["backend"] == "sqlite"]
+        ratio(f"SQLite ({name[0]}) ≥ 50% of PostgreSQL", run.get("sqlite", name),
+              run.get("postgres", name), 0.5, "req/s")
+    locked_log = int(run.meta.get("sqlite_locked") or 0)
+    locked_bodies = sum(run.get("sqlite", n, "locked") or 0 for n in ("d", "e"))
+    write_errors = sum((run.get("sqlite", n, "gql_errors") or 0) +
+                       (run.get("sqlite", n, "non2xx") or 0) for n in ("d", "e"))
+    probes = [p for p in run.write_probes if p["backend"] == "sqlite"]
     slow = [p for p in probes if p["failed"] or p["ms"] > 1000]
     shown = ", ".join(f"after ({p['after']}) {p['ms']:,} ms{' failed' if p['failed'] else ''}"
                       for p in probes) or "none"
-    checks.append(("SQLite writes (d, e): no `database is locked`",
-                   f"{locked_log} in the service log, {locked_bodies} in answers, "
-                   f"{write_errors} unexpected errors; one write right after the load stops: "
-                   f"{shown}", locked_log == 0 and locked_bodies == 0 and write_errors == 0
-                   and not slow))
-    failing = [f"{r['backend']} {r['scenario']}" for r in rows
+    checks.append(Check("SQLite writes (d, e): no `database is locked`",
+                        f"{locked_log} in the service log, {locked_bodies} in answers, "
+                        f"{write_errors} unexpected errors; one write right after the load "
+                        f"stops: {shown}", locked_log == 0 and locked_bodies == 0
+                        and write_errors == 0 and not slow))
+    failing = [f"{r['backend']} {r['scenario']}" for r in run.rows
                if r.get("non2xx", 0) + r.get("socket_errors", 0) + r.get("gql_errors", 0)]
-    checks.append(("no unexpected errors in any scenario", ", ".join(failing) or "none", not failing))
+    checks.append(Check("no unexpected errors in any scenario", ", ".join(failing) or "none",
+                        not failing))
+    return checks
+
+
+def targets(runs):
+    """Per target: the median over the runs of its per-run ratio (the highest peak RSS), or,
+    for a plain verdict, whether every run passed."""
+    per_run = [run_checks(run) for run in runs]
     out = ["| target | measured | result |", "|---|---|---|"]
-    out += [f"| {name} | {measured} | {'PASS' if ok else '**MISS**'} |" for name, measured, ok in checks]
+    for i, first in enumerate(per_run[0]):
+        checks = [checks[i] for checks in per_run]
+        if all(c.value is not None for c in checks):
+            values = [c.value for c in checks]
+            rss = first.name.startswith("peak RSS")
+            value = max(values) if rss else statistics.median(values)
+            # The run whose figure is quoted: the median one (the highest, for RSS).
+            quoted = min(checks, key=lambda c: abs(c.value - value))
+            ok = quoted.ok
+            runs_shown = ", ".join(first.shown(v) for v in values)
+            which = "highest" if rss else "median"
+            measured = f"{which} **{first.shown(value)}** (runs: {runs_shown}); " \
+                       f"that run: {quoted.detail}"
+        else:
+            failed = [(n, c) for n, c in enumerate(checks, 1) if not c.ok]
+            ok = not failed
+            n, shown = failed[0] if failed else (1, first)
+            measured = f"run {n}: {shown.detail}" if failed else \
+                f"all {len(checks)} runs; run 1: {shown.detail}"
+        out.append(f"| {first.name} | {measured} | {'PASS' if ok else '**MISS**'} |")
     return out
 
 
 def main():
-    work = sys.argv[1]
-    rows, argon2, reuse, run = load(work)
-    lines, peak = table(rows, argon2, reuse)
+    runs = [Run(path) for path in sys.argv[1:]]
+    meta = runs[0].meta
     limits = {
         "raised": "rate limits **raised by config** (`RATE_LIMIT_GRAPHQL=1000000000`, "
                   "`RATE_LIMIT_RESETS=1000000000`, `RATE_LIMIT_TOKEN=1000000`): every request "
-                  "is still counted in the database, none is refused",
+                  "is still counted, none is refused",
         "off": "rate limits **off by config** (`RATE_LIMIT_*=0`)",
-    }[run["rate_limits"]]
+    }[meta["rate_limits"]]
     print("## Benchmark results\n")
-    print(f"Machine: {run['nproc']} cores ({run['cpu']}), Linux {run['kernel']}, "
-          f"PostgreSQL {run['pg']}; run {run['date']} at commit {run['commit']}, "
-          f"{run['elapsed']} s in all; load average {run.get('load', 'n/a')} "
-          "(the run itself keeps about 2 busy).  ")
-    print(f"Load: wrk over loopback, {run['conns']} connections ({run['threads']} thread), "
-          f"{run['duration']} s per scenario after {run['warmup']} s of warm-up; load "
-          "generator, service and database share the cores.  ")
+    print(f"Machine: {meta['nproc']} cores ({meta['cpu']}), Linux {meta['kernel']}, "
+          f"PostgreSQL {meta['pg']}; {len(runs)} runs from {meta['date']} at commit "
+          f"{meta['commit']}, {runs[-1].meta['elapsed']} s in all; load average per run: "
+          + "; ".join(run.meta.get("load", "n/a") for run in runs)
+          + " (the run itself keeps about 2 busy).  ")
+    print(f"Load: wrk over loopback, {meta['conns']} connections ({meta['threads']} thread), "
+          f"{meta['duration']} s per scenario after {meta['warmup']} s of warm-up; load "
+          "generator, service and database share the cores. Each run seeds fresh databases.  ")
     print(f"Service: release build, default settings but {limits}; `HASH_CONCURRENCY` "
           "default (one per core), `DB_POOL_SIZE` default (10).  ")
-    print("Errors: non-2xx answers, socket errors, and answers carrying GraphQL `errors` "
-          "(the wrong-token redeems of (e) are refused by design and counted apart). "
-          "Peak RSS: the service's VmHWM, read after each scenario (a running peak). "
-          "SQL statements per request: `reset_gateway_db_statements` from `/metrics` "
-          "before and after the run, over the GraphQL requests served.\n")
-    print("\n".join(lines))
-    print("\n### Targets (issue 6), each a ratio within this run\n")
-    print("\n".join(targets(rows, argon2, run, peak)))
+    print("Figures are medians over the runs. Errors: non-2xx answers, socket errors, and "
+          "answers carrying GraphQL `errors` (the wrong-token redeems of (e) are refused by "
+          "design and counted apart), summed over the runs. Peak RSS: the service's VmHWM, "
+          "read after each scenario (a running peak; the highest run). SQL statements per "
+          "request: `reset_gateway_db_statements` from `/metrics` before and after the "
+          "scenario, over the GraphQL requests served. CPU per request: the service's and "
+          "the `rg_bench` PostgreSQL backends' user+system time over the scenario, divided "
+          "by the requests (pgbench: over its middle seconds).\n")
+    print("\n".join(table(runs)))
+    print(f"\n### Targets (issue 6): each a ratio within one run, the median of {len(runs)} "
+          "runs quoted\n")
+    print("\n".join(targets(runs)))
 
 
 if __name__ == "__main__":

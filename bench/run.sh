@@ -7,15 +7,16 @@
 # exact SQL the service sent for (a) and (c), captured from PostgreSQL's log; the bare
 # argon2id rate on all cores). Each ceiling is measured seconds before the scenario it
 # bounds, since the machine is shared. A write sent right after each write scenario checks
-# that no connection was left holding SQLite's write lock. Prints one markdown table with
-# PASS/MISS per target and writes it to bench/results.md.
+# that no connection was left holding SQLite's write lock. The whole measurement runs
+# BENCH_RUNS times (3) on freshly seeded databases; prints one markdown table of medians
+# with PASS/MISS per target (the median of the per-run ratios) to bench/results.md.
 #
 # Needs: cargo, wrk, pgbench and psql (PostgreSQL reachable as BENCH_PG, trust auth,
 # superuser: it creates and drops the database rg_bench and reads the server log), curl,
 # jq, python3. Scratch files, databases and logs go to BENCH_DIR (/tmp/rg-bench).
 #
 # Settings (environment): BENCH_DURATION (10 s per scenario), BENCH_WARMUP (2 s),
-# BENCH_CONNECTIONS (8), BENCH_THREADS (wrk and pgbench threads, 1),
+# BENCH_CONNECTIONS (8), BENCH_THREADS (wrk and pgbench threads, 1), BENCH_RUNS (3),
 # BENCH_RATE_LIMITS (raised | off), BENCH_PG (postgres://postgres@127.0.0.1:5432),
 # BENCH_PG_LOG (the server log; found by itself when unset), BENCH_PORT (4180),
 # BENCH_CUSTOMERS (1000), BENCH_RESETS (10000), BENCH_BUILD (1; 0 reuses the binaries).
@@ -28,6 +29,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 CONNS=${BENCH_CONNECTIONS:-8}
 THREADS=${BENCH_THREADS:-1}
+RUNS=${BENCH_RUNS:-3}
 RATE_LIMITS=${BENCH_RATE_LIMITS:-raised}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PG_DB=rg_bench
@@ -44,7 +46,7 @@ say() { printf '\n== %s (%ss)\n' "$*" $(($(date +%s) - STARTED)) >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 psql_admin() { psql "$PG/postgres" -v ON_ERROR_STOP=1 -qAtc "$1"; }
 
-for tool in cargo wrk pgbench psql curl jq python3; do
+for tool in cargo wrk pgbench psql curl jq python3 chrt; do
   command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install wrk postgresql-client jq)"
 done
 
@@ -137,35 +139,52 @@ wrk_run() { # CONNS SECONDS BODIES TOKEN EXPECT PATH SAMPLE: prints wrk's RESULT
     -s "$LUA" "$URL$6" | sed -n 's/^RESULT //p'
 }
 
-record() { # BACKEND NAME CONNS RESULT STATEMENTS REQUESTS: appends to results.jsonl
+# CPU time (clock ticks) of a process, and of the PostgreSQL backends serving the bench
+# database: the CPU each request costs the service and the database.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local total=0 pid
+  for pid in $(pgrep -f "postgres: .* $PG_DB " || true); do total=$((total + $(ticks "$pid"))); done
+  echo "$total"
+}
+
+record() { # BACKEND NAME CONNS RESULT STATEMENTS REQUESTS [SERVICE_TICKS PG_TICKS]
   local hwm
   hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVICE_PID/status")
   jq -c --arg backend "$1" --arg name "$2" --argjson conns "$3" --arg st "$5" --arg rq "$6" \
-    --argjson hwm "$hwm" \
+    --argjson hwm "$hwm" --arg svc "${7:-}" --arg pg "${8:-}" --argjson hz "$(getconf CLK_TCK)" \
     '. + {backend: $backend, scenario: $name, connections: $conns, rss_hwm_kib: $hwm,
           statements_per_request: (if $st == "NA" or $st == "" then null
-            else ($st | tonumber) / ([($rq | tonumber), 1] | max) end)}' \
+            else ($st | tonumber) / ([($rq | tonumber), 1] | max) end),
+          service_cpu_us: (if $svc == "" then null
+            else ($svc | tonumber) / $hz * 1e6 / ([.requests, 1] | max) end),
+          pg_cpu_us: (if $pg == "" or $backend != "postgres" then null
+            else ($pg | tonumber) / $hz * 1e6 / ([.requests, 1] | max) end)}' \
     <<<"$4" | tee -a "$WORK/results.jsonl" |
     jq -r '"  \(.backend) \(.scenario): \(.rps | floor) req/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, errors \(.non2xx + .socket_errors + .gql_errors), statements/request \(.statements_per_request // "n/a"), VmHWM \(.rss_hwm_kib) KiB"' >&2
 }
 
 scenario() { # BACKEND NAME BODIES TOKEN [EXPECT] [CONNS] [PATH]
   local backend=$1 name=$2 bodies=$3 token=$4 expect=${5:-} conns=${6:-$CONNS} path=${7:-/graphql}
-  local sample=$WORK/$backend/$name.error.json s0 r0 s1 r1 result
+  local sample=$WORK/$backend/$name.error.json s0 r0 s1 r1 c0 c1 p0 p1 result
   [ "$WARMUP" -gt 0 ] && wrk_run "$conns" "$WARMUP" "$bodies" "$token" "$expect" "$path" "" >/dev/null
   # Requests still in flight when wrk stops finish before the counters are read.
   sleep 0.5
   s0=$(metric reset_gateway_db_statements)
   r0=$(metric reset_gateway_requests_total)
+  c0=$(ticks "$SERVICE_PID")
+  p0=$(pg_ticks)
   result=$(wrk_run "$conns" "$DURATION" "$bodies" "$token" "$expect" "$path" "$sample")
   sleep 0.5
+  c1=$(ticks "$SERVICE_PID")
+  p1=$(pg_ticks)
   s1=$(metric reset_gateway_db_statements)
   r1=$(metric reset_gateway_requests_total)
   local statements=NA requests
   [ "$s0" != NA ] && statements=$((s1 - s0))
   requests=$((r1 - r0))
   [ "$requests" -gt 0 ] || requests=$(jq .requests <<<"$result")
-  record "$backend" "$name" "$conns" "$result" "$statements" "$requests"
+  record "$backend" "$name" "$conns" "$result" "$statements" "$requests" $((c1 - c0)) $((p1 - p0))
 }
 
 # One write right after a write scenario's load stopped (wrk drops its in-flight requests
@@ -203,13 +222,25 @@ probe_under_hashing() { # BACKEND DIR
   record "$backend" e_under_probe "$CONNS" "$(cat "$e_out")" NA 0
 }
 
+# The control for the probe above: the same probe on the idle service beside a bare
+# argon2id process (one thread per core, SCHED_IDLE like the service's hash threads). What
+# this does to the probe's p99 is the machine's, not the service's.
+probe_beside_bare_argon2() { # BACKEND DIR
+  local backend=$1 dir=$2 out=$WORK/$1/c-probe-beside-argon2.json argon2_pid
+  chrt -i 0 "$TARGET/examples/argon2_rate" --reuse-memory --seconds $((DURATION + 2)) \
+    >"$WORK/$backend/argon2-beside-probe.json" &
+  argon2_pid=$!
+  sleep 1
+  wrk_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$out"
+  wait "$argon2_pid"
+  record "$backend" c_probe_beside_argon2 1 "$(cat "$out")" NA 0
+}
+
 # --- the run ------------------------------------------------------------------------------
 
-mkdir -p "$WORK"
-rm -rf "$WORK/postgres" "$WORK/sqlite" "$WORK"/*.log "$WORK"/*.json
-mkdir -p "$WORK/postgres" "$WORK/sqlite"
-: >"$WORK/results.jsonl"
-: >"$WORK/write-probes.jsonl"
+BASE=$WORK
+mkdir -p "$BASE"
+rm -rf "$BASE"/run-*
 
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   say "building the release binary and the benchmark examples"
@@ -251,15 +282,16 @@ run_backend() { # BACKEND DATABASE_URL
   if [ "$backend" = postgres ]; then
     # The ceiling of (e), measured just before it (the machine is shared: ratios are taken
     # between figures measured seconds apart).
-    echo "  ceiling: bare argon2id rate, one thread per core" >&2
-    "$TARGET/examples/argon2_rate" --seconds 5 | tee "$WORK/argon2.json" >&2
-    # For comparison only: the same hash with one reused buffer per thread.
-    "$TARGET/examples/argon2_rate" --seconds 3 --reuse-memory | tee "$WORK/argon2-reuse.json" >&2
+    echo "  ceiling: bare argon2id rate, one thread per core, as the service hashes" >&2
+    "$TARGET/examples/argon2_rate" --seconds 5 --reuse-memory | tee "$WORK/argon2.json" >&2
+    # For comparison only: argon2's own hash_password, allocating its memory every time.
+    "$TARGET/examples/argon2_rate" --seconds 3 | tee "$WORK/argon2-alloc.json" >&2
   fi
   scenario "$backend" e "$dir/e.jsonl" "$SC_TOKEN" "$EXPECT_E"
   write_probe "$backend" e "$dir/e.jsonl" "$SC_TOKEN"
   if [ "$backend" = postgres ]; then
     probe_under_hashing "$backend" "$dir"
+    probe_beside_bare_argon2 "$backend" "$dir"
   fi
   scenario "$backend" d "$dir/d.jsonl" "$TOKEN"
   write_probe "$backend" d "$dir/d.jsonl" "$TOKEN"
@@ -313,7 +345,16 @@ pgbench_run() { # DIR NAME: pgbench -n with the captured script, same connection
   [ "$WARMUP" -gt 0 ] && pgbench -n -M prepared -c "$CONNS" -j "$threads" -T "$WARMUP" \
     -f "$dir/pgbench-$name.sql" "$PG/$PG_DB" >/dev/null 2>&1
   (cd "$out" && pgbench -n -M prepared -c "$CONNS" -j "$threads" -T "$DURATION" -l \
-    -f "$dir/pgbench-$name.sql" "$PG/$PG_DB" >report.txt 2>&1)
+    -f "$dir/pgbench-$name.sql" "$PG/$PG_DB" >report.txt 2>&1) &
+  local bench_pid=$! p0 p1 t0 t1
+  # PostgreSQL's CPU over the middle of the run (its backends exit with pgbench).
+  sleep 1
+  p0=$(pg_ticks)
+  t0=$(date +%s%N)
+  sleep $((DURATION - 2))
+  p1=$(pg_ticks)
+  t1=$(date +%s%N)
+  wait "$bench_pid"
   local tps failed p50 p99
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/report.txt")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/report.txt")
@@ -322,28 +363,38 @@ pgbench_run() { # DIR NAME: pgbench -n with the captured script, same connection
   jq -nc --arg name "$name" --argjson tps "${tps:-0}" --argjson failed "${failed:-0}" \
     --argjson p50 "${p50:-0}" --argjson p99 "${p99:-0}" \
     --argjson statements "$(grep -vc '^--' "$dir/pgbench-$name.sql")" \
+    --argjson pg_ticks $((p1 - p0)) --argjson window_ns $((t1 - t0)) --argjson hz "$(getconf CLK_TCK)" \
     '{backend: "postgres", scenario: ("pgbench_" + $name), rps: $tps, p50_us: $p50, p99_us: $p99,
       non2xx: 0, socket_errors: $failed, gql_errors: 0, expected_errors: 0, locked: 0,
-      statements_per_request: $statements, connections: '"$CONNS"'}' |
+      statements_per_request: $statements, connections: '"$CONNS"',
+      pg_cpu_us: ($pg_ticks / $hz * 1e6 / ([$tps * $window_ns / 1e9, 1] | max))}' |
     tee -a "$WORK/results.jsonl" | jq -r '"  pgbench \(.scenario): \(.rps | floor) tps, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms"' >&2
 }
 
-psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
-psql_admin "CREATE DATABASE $PG_DB"
-run_backend postgres "$PG/$PG_DB"
-run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
+for run in $(seq "$RUNS"); do
+  say "run $run of $RUNS"
+  WORK=$BASE/run-$run
+  mkdir -p "$WORK/postgres" "$WORK/sqlite"
+  : >"$WORK/results.jsonl"
+  : >"$WORK/write-probes.jsonl"
+  RUN_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
+  psql_admin "CREATE DATABASE $PG_DB"
+  run_backend postgres "$PG/$PG_DB"
+  run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
+  jq -n --arg nproc "$(nproc)" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
+    --arg kernel "$(uname -r)" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    --arg pg "$(psql_admin 'SHOW server_version')" \
+    --arg commit "$COMMIT" \
+    --arg rate_limits "$RATE_LIMITS" --argjson conns "$CONNS" --argjson duration "$DURATION" \
+    --argjson warmup "$WARMUP" --argjson threads "$THREADS" \
+    --arg pg_locked "$(cat "$WORK/postgres/locked-in-log.txt")" \
+    --arg sqlite_locked "$(cat "$WORK/sqlite/locked-in-log.txt")" \
+    --arg hashing "$(cat "$WORK/postgres/hashing-mid-run.txt" 2>/dev/null)" \
+    --arg elapsed "$(($(date +%s) - STARTED))" \
+    --arg load "$RUN_LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
+    '$ARGS.named' >"$WORK/run.json"
+done
 
 say "report"
-jq -n --arg nproc "$(nproc)" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
-  --arg kernel "$(uname -r)" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --arg pg "$(psql_admin 'SHOW server_version')" \
-  --arg commit "$COMMIT" \
-  --arg rate_limits "$RATE_LIMITS" --argjson conns "$CONNS" --argjson duration "$DURATION" \
-  --argjson warmup "$WARMUP" --argjson threads "$THREADS" \
-  --arg pg_locked "$(cat "$WORK/postgres/locked-in-log.txt")" \
-  --arg sqlite_locked "$(cat "$WORK/sqlite/locked-in-log.txt")" \
-  --arg hashing "$(cat "$WORK/postgres/hashing-mid-run.txt" 2>/dev/null)" \
-  --arg elapsed "$(($(date +%s) - STARTED))" \
-  --arg load "$LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
-  '$ARGS.named' >"$WORK/run.json"
-python3 bench/report.py "$WORK" | tee bench/results.md
+python3 bench/report.py "$BASE"/run-* | tee bench/results.md
