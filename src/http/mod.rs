@@ -22,7 +22,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
 use tracing::Level;
 
 pub use caller::identify;
@@ -40,6 +40,29 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// Marks a response whose request has already written its own log line (a GraphQL
+/// request's `graphql request` line says more than the access line would).
+#[derive(Clone, Copy)]
+pub(crate) struct LoggedAlready;
+
+/// tower-http's `finished processing request` line (status, latency), for every request
+/// that did not log a line of its own: one line per request.
+#[derive(Clone)]
+struct AccessLine(DefaultOnResponse);
+
+impl<B> OnResponse<B> for AccessLine {
+    fn on_response(
+        self,
+        response: &axum::http::Response<B>,
+        latency: Duration,
+        span: &tracing::Span,
+    ) {
+        if response.extensions().get::<LoggedAlready>().is_none() {
+            self.0.on_response(response, latency, span);
+        }
+    }
 }
 
 /// Request ids for requests that come without one: 20 random alphanumerics.
@@ -75,11 +98,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(
+                .on_response(AccessLine(
                     DefaultOnResponse::new()
                         .level(Level::INFO)
                         .latency_unit(LatencyUnit::Millis),
-                ),
+                )),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))

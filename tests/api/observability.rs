@@ -62,3 +62,48 @@ async fn every_answer_carries_a_request_id_and_a_given_one_is_kept() {
         .unwrap();
     assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_writes_exactly_one_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::binary::Server::start(&crate::binary::sqlite_url(&dir, "lines.db"), &[]);
+    let http = reqwest::Client::new();
+    let send = |id: &'static str, path: &'static str, body: Option<&'static str>| {
+        let request = match body {
+            Some(body) => http
+                .post(format!("{}{path}", server.base_url))
+                .header("content-type", "application/json")
+                .body(body),
+            None => http.get(format!("{}{path}", server.base_url)),
+        };
+        request.header("x-request-id", id).send()
+    };
+    send("line-graphql", "/graphql", Some(r#"{"query":"{ __typename }"}"#))
+        .await
+        .unwrap();
+    send("line-health", "/health", None).await.unwrap();
+    send("line-refused", "/graphql", Some("not json")).await.unwrap();
+
+    let lines_of = |id: &str| -> Vec<serde_json::Value> {
+        server
+            .log()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|entry| entry["span"]["request_id"] == id)
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while lines_of("line-refused").is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let graphql = lines_of("line-graphql");
+    assert_eq!(graphql.len(), 1, "{graphql:?}");
+    assert_eq!(graphql[0]["message"], "graphql request");
+    assert_eq!(graphql[0]["status"], 200);
+    let health = lines_of("line-health");
+    assert_eq!(health.len(), 1, "{health:?}");
+    assert_eq!(health[0]["message"], "finished processing request");
+    let refused = lines_of("line-refused");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["status"], 400, "{refused:?}");
+}

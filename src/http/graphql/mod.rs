@@ -78,13 +78,13 @@ impl Outcome {
     }
 }
 
-/// Logs a finished GraphQL request and records its metrics.
+/// Logs a finished GraphQL request (its only line) and records its metrics.
 fn finish(
     state: &AppState,
     client: &Client,
     started: Instant,
     outcome: Outcome,
-    response: Response,
+    mut response: Response,
 ) -> Response {
     let elapsed = started.elapsed();
     state
@@ -98,6 +98,7 @@ fn finish(
         status = response.status().as_u16(),
         "graphql request"
     );
+    response.extensions_mut().insert(super::LoggedAlready);
     response
 }
 
