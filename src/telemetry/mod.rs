@@ -1,26 +1,21 @@
 //! Logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
 //!
-//! Lines are written to standard error by a thread of their own (tracing-appender), in
-//! batches: a request only formats its line and queues it, instead of making a system
-//! call under the stderr lock (most of the cost of `{ __typename }` in the benchmark).
-//! The queue never drops a line: when it is full, the logging request waits.
+//! Lines are written to standard error in batches, by a thread of their own (see
+//! [`sink`]): a request only formats its line and appends it to a buffer.
 
-use std::io::BufWriter;
+mod sink;
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+
+pub use sink::FlushGuard;
 
 use crate::config::LogFormat;
 
 /// Installs the global log subscriber. Call once, at start, and keep the guard: dropping
-/// it writes the lines still queued.
-pub fn init(format: LogFormat) -> WorkerGuard {
+/// it writes the lines still waiting.
+pub fn init(format: LogFormat) -> FlushGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-writer")
-        // The writer thread flushes the buffer each time the queue is empty.
-        .finish(BufWriter::new(std::io::stderr()));
+    let (writer, guard) = sink::batched_stderr();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

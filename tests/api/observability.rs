@@ -78,11 +78,17 @@ async fn each_request_writes_exactly_one_log_line() {
         };
         request.header("x-request-id", id).send()
     };
-    send("line-graphql", "/graphql", Some(r#"{"query":"{ __typename }"}"#))
+    send(
+        "line-graphql",
+        "/graphql",
+        Some(r#"{"query":"{ __typename }"}"#),
+    )
+    .await
+    .unwrap();
+    send("line-health", "/health", None).await.unwrap();
+    send("line-refused", "/graphql", Some("not json"))
         .await
         .unwrap();
-    send("line-health", "/health", None).await.unwrap();
-    send("line-refused", "/graphql", Some("not json")).await.unwrap();
 
     let lines_of = |id: &str| -> Vec<serde_json::Value> {
         server
