@@ -3,9 +3,6 @@
 //! its claims cost more than the rest of a small query's authentication. Revocations are
 //! still checked on every request (the cache only stands for the signature and expiry).
 
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
-
 use super::tokens::VerifiedToken;
 
 /// Tokens kept at most (a few hundred bytes each).
@@ -13,14 +10,13 @@ const CAPACITY: usize = 4_096;
 
 /// Verified tokens by their text, with their expiry (Unix seconds).
 pub struct VerifiedTokens {
-    tokens: Mutex<lru::LruCache<Box<str>, (VerifiedToken, i64)>>,
+    tokens: quick_cache::sync::Cache<Box<str>, (VerifiedToken, i64)>,
 }
 
 impl Default for VerifiedTokens {
     fn default() -> Self {
-        let capacity = NonZeroUsize::new(CAPACITY).unwrap_or(NonZeroUsize::MIN);
         VerifiedTokens {
-            tokens: Mutex::new(lru::LruCache::new(capacity)),
+            tokens: quick_cache::sync::Cache::new(CAPACITY),
         }
     }
 }
@@ -28,11 +24,10 @@ impl Default for VerifiedTokens {
 impl VerifiedTokens {
     /// The token's verification, if it was verified here and has not expired at `now`.
     pub fn get(&self, token: &str, now: i64) -> Option<VerifiedToken> {
-        let mut tokens = self.lock();
-        match tokens.get(token) {
-            Some((verified, expires)) if now < *expires => Some(verified.clone()),
+        match self.tokens.get(token) {
+            Some((verified, expires)) if now < expires => Some(verified),
             Some(_) => {
-                tokens.pop(token);
+                self.tokens.remove(token);
                 None
             }
             None => None,
@@ -41,11 +36,6 @@ impl VerifiedTokens {
 
     /// Keeps a verification until `expires`.
     pub fn put(&self, token: &str, verified: VerifiedToken, expires: i64) {
-        self.lock().put(Box::from(token), (verified, expires));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<Box<str>, (VerifiedToken, i64)>> {
-        // Entries are whole values: a panic elsewhere cannot leave one half-written.
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+        self.tokens.insert(Box::from(token), (verified, expires));
     }
 }

@@ -2,8 +2,7 @@
 //! service answers `PersistedQueryNotFound` until the client has sent the document once.
 //! Each instance keeps its own bounded cache: a miss costs one retry, never an error.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -23,15 +22,13 @@ pub enum ApqError {
 
 /// The cache of documents by hash.
 pub struct PersistedQueries {
-    documents: Mutex<lru::LruCache<String, Arc<str>>>,
+    documents: quick_cache::sync::Cache<String, Arc<str>>,
 }
 
 impl Default for PersistedQueries {
     fn default() -> Self {
         PersistedQueries {
-            documents: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(CAPACITY).unwrap_or(NonZeroUsize::MIN),
-            )),
+            documents: quick_cache::sync::Cache::new(CAPACITY),
         }
     }
 }
@@ -48,7 +45,6 @@ impl PersistedQueries {
             return Err(ApqError::Invalid("unsupported persistedQuery extension"));
         };
         let hash = hash.to_ascii_lowercase();
-        let mut documents = self.documents.lock().unwrap_or_else(|e| e.into_inner());
         match &params.query {
             Some(query) => {
                 let actual: String = Sha256::digest(query.as_bytes())
@@ -60,10 +56,10 @@ impl PersistedQueries {
                         "provided sha256Hash does not match the query",
                     ));
                 }
-                documents.put(hash, Arc::from(query.as_str()));
+                self.documents.insert(hash, Arc::from(query.as_str()));
                 Ok(())
             }
-            None => match documents.get(&hash) {
+            None => match self.documents.get(&hash) {
                 Some(document) => {
                     params.query = Some(document.to_string());
                     Ok(())

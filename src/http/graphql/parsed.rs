@@ -2,38 +2,48 @@
 //! operations again and again, and parsing is the largest cost of a small query (pest
 //! walks every character; a clone of the parsed document is a fraction of that).
 //!
-//! Bounded by the text it keeps (`BUDGET_BYTES`), least recently used first out, so that
-//! a client sending endless distinct documents only makes itself pay the parse.
+//! Bounded by the text it keeps (`BUDGET_BYTES`). Eviction is scan-resistant: a client
+//! sending endless distinct documents only makes itself pay the parse: its one-off documents
+//! go out before the ones other clients keep sending.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
+use quick_cache::Weighter;
 
 /// The text of the documents kept, in bytes (their parsed form is a few times larger).
 const BUDGET_BYTES: usize = 1 << 20;
 
-/// Documents kept at most, whatever their size.
-const MAX_DOCUMENTS: usize = 1_000;
+/// The least a document weighs: a parsed document takes some memory however short its
+/// text, so the budget also bounds how many are kept (1,024 at most).
+const MIN_WEIGHT: usize = 1_024;
+
+/// How many documents the cache is sized for.
+const EXPECTED_DOCUMENTS: usize = BUDGET_BYTES / MIN_WEIGHT;
+
+/// A document weighs its text's length, and at least `MIN_WEIGHT`.
+#[derive(Clone)]
+struct TextLength;
+
+impl Weighter<Arc<str>, ExecutableDocument> for TextLength {
+    fn weight(&self, text: &Arc<str>, _: &ExecutableDocument) -> u64 {
+        text.len().max(MIN_WEIGHT) as u64
+    }
+}
 
 /// The cache of parsed documents by text.
 pub struct ParsedDocuments {
-    cache: Mutex<Cache>,
-}
-
-struct Cache {
-    documents: lru::LruCache<Arc<str>, ExecutableDocument>,
-    bytes: usize,
+    documents: quick_cache::sync::Cache<Arc<str>, ExecutableDocument, TextLength>,
 }
 
 impl Default for ParsedDocuments {
     fn default() -> Self {
-        let capacity = NonZeroUsize::new(MAX_DOCUMENTS).unwrap_or(NonZeroUsize::MIN);
         ParsedDocuments {
-            cache: Mutex::new(Cache {
-                documents: lru::LruCache::new(capacity),
-                bytes: 0,
-            }),
+            documents: quick_cache::sync::Cache::with_weighter(
+                EXPECTED_DOCUMENTS,
+                BUDGET_BYTES as u64,
+                TextLength,
+            ),
         }
     }
 }
@@ -42,29 +52,14 @@ impl ParsedDocuments {
     /// The parsed `query`: from the cache, or parsed now and kept. Documents that do not
     /// parse are not kept.
     pub fn parse(&self, query: &str) -> async_graphql::parser::Result<ExecutableDocument> {
-        if let Some(document) = self.lock().documents.get(query) {
-            return Ok(document.clone());
+        if let Some(document) = self.documents.get(query) {
+            return Ok(document);
         }
         let document = async_graphql::parser::parse_query(query)?;
-        let mut cache = self.lock();
-        if query.len() <= BUDGET_BYTES && !cache.documents.contains(query) {
-            while cache.bytes + query.len() > BUDGET_BYTES {
-                let Some((evicted, _)) = cache.documents.pop_lru() else {
-                    break;
-                };
-                cache.bytes -= evicted.len();
-            }
-            if let Some((evicted, _)) = cache.documents.push(Arc::from(query), document.clone()) {
-                cache.bytes -= evicted.len();
-            }
-            cache.bytes += query.len();
+        if query.len() <= BUDGET_BYTES {
+            self.documents.insert(Arc::from(query), document.clone());
         }
         Ok(document)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
-        // The cache holds no invariant a panic could break beyond a byte count.
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -79,6 +74,11 @@ mod tests {
         let again = documents.parse("{ __typename }").unwrap();
         assert_eq!(format!("{first:?}"), format!("{again:?}"));
         assert!(documents.parse("{ nope").is_err());
+        assert_eq!(
+            documents.documents.len(),
+            1,
+            "only documents that parse are kept"
+        );
     }
 
     #[test]
@@ -88,12 +88,22 @@ mod tests {
         for n in 0..50 {
             documents.parse(&format!("{{ f{n} }}{padding}")).unwrap();
         }
-        let cache = documents.lock();
-        assert!(cache.bytes <= BUDGET_BYTES, "{} bytes kept", cache.bytes);
-        assert_eq!(
-            cache.bytes,
-            cache.documents.iter().map(|(k, _)| k.len()).sum::<usize>()
+        let kept = documents.documents.weight();
+        assert!(kept <= BUDGET_BYTES as u64, "{kept} bytes kept");
+        assert!(kept > 0);
+        assert!(documents.documents.len() < 50);
+    }
+
+    #[test]
+    fn short_documents_are_kept_by_the_thousand_at_most() {
+        let documents = ParsedDocuments::default();
+        for n in 0..3_000 {
+            documents.parse(&format!("{{ f{n} }}")).unwrap();
+        }
+        assert!(documents.documents.len() <= BUDGET_BYTES / MIN_WEIGHT);
+        assert!(
+            documents.documents.len() > 100,
+            "the cache still keeps documents"
         );
-        assert!(cache.documents.len() < 50);
     }
 }
