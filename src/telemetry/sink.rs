@@ -8,7 +8,8 @@
 //! more than [`HIGH_WATER`] bytes, the request that filled it writes it out itself.
 
 use std::io::Write;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,11 +23,8 @@ pub const HIGH_WATER: usize = 1 << 20;
 struct Shared {
     /// Lines not yet written, in order.
     pending: Mutex<Vec<u8>>,
-    /// Held while a batch is taken and written, so batches reach stderr in order.
+    /// Held while a batch is taken and written, so batches reach the output in order.
     out: Mutex<Box<dyn Write + Send>>,
-    /// Set (and signalled) when the guard drops: write what is left and stop.
-    stopping: Mutex<bool>,
-    stop: Condvar,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -36,13 +34,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Takes everything pending and writes it, keeping the order of lines.
-    fn write_out(&self, spare: &mut Vec<u8>) {
+    fn write_out(&self) {
         let mut out = lock(&self.out);
-        std::mem::swap(&mut *lock(&self.pending), spare);
-        if !spare.is_empty() {
+        let batch = std::mem::take(&mut *lock(&self.pending));
+        if !batch.is_empty() {
             // Nowhere to report a failed write to stderr: the lines are lost, not the service.
-            let _ = out.write_all(spare).and_then(|()| out.flush());
-            spare.clear();
+            let _ = out.write_all(&batch).and_then(|()| out.flush());
         }
     }
 }
@@ -56,6 +53,8 @@ pub struct BatchedStderr {
 /// Writes the last lines and stops the writing thread when dropped.
 pub struct FlushGuard {
     shared: Arc<Shared>,
+    /// Dropped to tell the writing thread to write what is left and stop.
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -69,49 +68,34 @@ fn batched(out: Box<dyn Write + Send>) -> (BatchedStderr, FlushGuard) {
     let shared = Arc::new(Shared {
         pending: Mutex::new(Vec::with_capacity(64 * 1024)),
         out: Mutex::new(out),
-        stopping: Mutex::new(false),
-        stop: Condvar::new(),
     });
+    let (stop, stopped) = channel::<()>();
     let worker = shared.clone();
     let thread = std::thread::Builder::new()
         .name("log-writer".into())
-        .spawn(move || write_periodically(&worker))
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(FLUSH_EVERY) {
+                worker.write_out();
+            }
+            worker.write_out();
+        })
         .ok();
     let guard = FlushGuard {
         shared: shared.clone(),
+        stop: Some(stop),
         thread,
     };
     (BatchedStderr { shared }, guard)
 }
 
-fn write_periodically(shared: &Shared) {
-    let mut spare = Vec::with_capacity(64 * 1024);
-    loop {
-        let stopping = lock(&shared.stopping);
-        let (stopping, _) = shared
-            .stop
-            .wait_timeout_while(stopping, FLUSH_EVERY, |stop| !*stop)
-            .unwrap_or_else(|e| e.into_inner());
-        let last = *stopping;
-        drop(stopping);
-        shared.write_out(&mut spare);
-        if last {
-            return;
-        }
-    }
-}
-
 impl Drop for FlushGuard {
     fn drop(&mut self) {
-        *lock(&self.shared.stopping) = true;
-        self.shared.stop.notify_all();
-        match self.thread.take() {
-            Some(thread) => {
-                let _ = thread.join();
-            }
-            // No thread could be started: the lines are still in memory.
-            None => self.shared.write_out(&mut Vec::new()),
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
+        // Also covers a thread that could not be started: the lines are still in memory.
+        self.shared.write_out();
     }
 }
 
@@ -127,7 +111,7 @@ impl Write for LineWriter<'_> {
         let full = pending.len() > HIGH_WATER;
         drop(pending);
         if full {
-            self.shared.write_out(&mut Vec::new());
+            self.shared.write_out();
         }
         Ok(bytes.len())
     }

@@ -2,9 +2,9 @@
 //! operations again and again, and parsing is the largest cost of a small query (pest
 //! walks every character; a clone of the parsed document is a fraction of that).
 //!
-//! Bounded by the text it keeps (`BUDGET_BYTES`). Eviction is scan-resistant: a client
-//! sending endless distinct documents only makes itself pay the parse: its one-off documents
-//! go out before the ones other clients keep sending.
+//! Bounded by the text it keeps (`BUDGET_BYTES`). Eviction is scan-resistant, so a
+//! client sending endless distinct documents only makes itself pay the parse: its
+//! one-off documents go out before the ones other clients keep sending.
 
 use std::sync::Arc;
 
