@@ -20,7 +20,7 @@ use crate::customers::{self, Customer};
 pub struct CustomerNode(pub Customer);
 
 /// A customer of the store: a guest until a password is set, then able to log in.
-#[Object(name = "Customer")]
+#[Object(name = "Customer", serial)]
 impl CustomerNode {
     /// Unique identifier (opaque, random).
     async fn id(&self) -> ID {

@@ -21,6 +21,7 @@ pub type ListConnection<N> = Connection<ListEdge<N>>;
 /// page stands, and how many records match in all.
 #[derive(SimpleObject)]
 #[graphql(
+    serial,
     concrete(name = "CustomerConnection", params(CustomerEdge)),
     concrete(name = "CustomerPasswordResetConnection", params(ResetEdge))
 )]
@@ -36,6 +37,7 @@ pub struct Connection<E: OutputType> {
 /// A record and its cursor.
 #[derive(SimpleObject)]
 #[graphql(
+    serial,
     concrete(name = "CustomerEdge", params(CustomerNode)),
     concrete(name = "CustomerPasswordResetEdge", params(ResetNode))
 )]
@@ -48,6 +50,7 @@ pub struct ListEdge<N: OutputType> {
 
 /// Where a page stands in its list.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     /// True when records come before this page.
     pub has_previous_page: bool,

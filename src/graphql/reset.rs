@@ -31,6 +31,7 @@ impl ResetNode {
 
 /// Links to the resource.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ResourceLinks {
     /// The resource's canonical URL.
     #[graphql(name = "self")]
@@ -51,7 +52,7 @@ pub enum ResetStatusValue {
 
 /// A customer password reset: created by an integration for a customer's email, redeemed
 /// once with its token and a new password within its lifetime (6 hours by default).
-#[Object(name = "CustomerPasswordReset")]
+#[Object(name = "CustomerPasswordReset", serial)]
 impl ResetNode {
     /// Unique identifier (opaque, random): goes in the link sent to the customer.
     async fn id(&self) -> ID {

@@ -82,6 +82,7 @@ impl Mode {
 
 /// Facts about a record that are not its attributes.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(serial)]
 pub struct ResourceMeta {
     /// The environment the record belongs to (`TEST` or `LIVE`).
     pub mode: Mode,
