@@ -85,6 +85,7 @@ impl Db {
                 )?)
             }
             DatabaseUrl::Sqlite(path) => {
+                configure_sqlite_library();
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)?;
                 }
@@ -173,6 +174,28 @@ fn sqlite_file_check(path: std::path::PathBuf) -> RecyclingMethod<SqliteConn> {
         }
         .boxed()
     }))
+}
+
+/// Process-wide SQLite settings, applied once before the first connection opens (SQLite
+/// accepts them only then; later calls are refused and change nothing).
+///
+/// - Multi-thread mode instead of serialized: diesel never shares a connection between
+///   threads at once, so SQLite's per-connection mutex, taken on every call (each column
+///   of each row), only cost time.
+/// - No memory statistics: they take a global mutex on every SQLite allocation, which
+///   the pool's connections on the blocking threads contended for.
+pub(super) fn configure_sqlite_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use libsqlite3_sys::{SQLITE_CONFIG_MEMSTATUS, SQLITE_CONFIG_MULTITHREAD, sqlite3_config};
+        // SAFETY: sqlite3_config is called before any connection is opened in this
+        // process (or refused with SQLITE_MISUSE, harmlessly), with the argument types
+        // these two options document: none, and an int.
+        unsafe {
+            sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+            sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
 }
 
 fn sqlite_setup(statements: Arc<AtomicU64>, busy_timeout: Duration) -> Setup<SqliteConn> {

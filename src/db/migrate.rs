@@ -47,6 +47,7 @@ pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
                     .write(true)
                     .open(&lock_path)?;
                 lock.lock()?;
+                super::connect::configure_sqlite_library();
                 let mut conn = diesel::SqliteConnection::establish(&path)?;
                 conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
                 conn.run_pending_migrations(SQLITE)
