@@ -27,7 +27,7 @@ LABELS = {
     "c_probe_under_e": "(c) probe, 1 connection, while (e) runs",
     "e_under_probe": "(e) while the (c) probe runs",
     "c_probe_beside_argon2": "(c) probe, 1 connection, idle service beside a bare argon2id "
-                             "process (SCHED_IDLE, all cores): the machine's own effect",
+                             "process (nice 19, all cores): the machine's own effect",
     "d": "(d) `createCustomerPasswordReset`",
 }
 

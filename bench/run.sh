@@ -46,7 +46,7 @@ say() { printf '\n== %s (%ss)\n' "$*" $(($(date +%s) - STARTED)) >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 psql_admin() { psql "$PG/postgres" -v ON_ERROR_STOP=1 -qAtc "$1"; }
 
-for tool in cargo wrk pgbench psql curl jq python3 chrt; do
+for tool in cargo wrk pgbench psql curl jq python3 nice; do
   command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install wrk postgresql-client jq)"
 done
 
@@ -223,11 +223,11 @@ probe_under_hashing() { # BACKEND DIR
 }
 
 # The control for the probe above: the same probe on the idle service beside a bare
-# argon2id process (one thread per core, SCHED_IDLE like the service's hash threads). What
+# argon2id process (one thread per core, at nice 19 like the service's hash threads). What
 # this does to the probe's p99 is the machine's, not the service's.
 probe_beside_bare_argon2() { # BACKEND DIR
   local backend=$1 dir=$2 out=$WORK/$1/c-probe-beside-argon2.json argon2_pid
-  chrt -i 0 "$TARGET/examples/argon2_rate" --reuse-memory --seconds $((DURATION + 2)) \
+  nice -n 19 "$TARGET/examples/argon2_rate" --reuse-memory --seconds $((DURATION + 2)) \
     >"$WORK/$backend/argon2-beside-probe.json" &
   argon2_pid=$!
   sleep 1
