@@ -22,11 +22,11 @@ LABELS = {
     "c": "(c) `customerPasswordReset(id)`",
     "typename": "(f) `{ __typename }`",
     "health": "(f) `GET /health`",
-    "c_probe_idle": "(c) probe, 1 connection, idle service",
+    "c_probe_idle": "(c) latency probe, one request at a time, idle service",
     "e": "(e) `updateCustomerPasswordReset`, wrong token (argon2-bound)",
-    "c_probe_under_e": "(c) probe, 1 connection, while (e) runs",
+    "c_probe_under_e": "(c) latency probe, while (e) runs",
     "e_under_probe": "(e) while the (c) probe runs",
-    "c_probe_beside_argon2": "(c) probe, 1 connection, idle service beside a bare argon2id "
+    "c_probe_beside_argon2": "(c) latency probe, idle service beside a bare argon2id "
                              "process (nice 19, all cores): the machine's own effect",
     "d": "(d) `createCustomerPasswordReset`",
 }
@@ -242,8 +242,10 @@ def main():
           + "; ".join(run.meta.get("load", "n/a") for run in runs)
           + " (the run itself keeps about 2 busy).  ")
     print(f"Load: wrk over loopback, {meta['conns']} connections ({meta['threads']} thread), "
-          f"{meta['duration']} s per scenario after {meta['warmup']} s of warm-up; load "
-          "generator, service and database share the cores. Each run seeds fresh databases.  ")
+          f"{meta['duration']} s per scenario after {meta['warmup']} s of warm-up; the (c) latency "
+          "probes: `examples/latency_probe`, one request at a time on one kept-alive "
+          "connection. Load generator, service and database share the cores. Each run seeds "
+          "fresh databases.  ")
     print(f"Service: release build, default settings but {limits}; `HASH_CONCURRENCY` "
           "default (one per core), `DB_POOL_SIZE` default (10).  ")
     print("Figures are medians over the runs. Errors: non-2xx answers, socket errors, and "

@@ -3,7 +3,8 @@
 #
 # Proves, within one run on one machine, the targets of issue 6: the release service on
 # PostgreSQL and SQLite (1,000 customers, 10,000 resets) driven over loopback by wrk for
-# scenarios (a)-(f), beside the ceilings measured in the same run (pgbench running the
+# scenarios (a)-(f) (the (c) latency probes by examples/latency_probe, one request at a
+# time), beside the ceilings measured in the same run (pgbench running the
 # exact SQL the service sent for (a) and (c), captured from PostgreSQL's log; the bare
 # argon2id rate on all cores). Each ceiling is measured seconds before the scenario it
 # bounds, since the machine is shared. A write sent right after each write scenario checks
@@ -139,6 +140,13 @@ wrk_run() { # CONNS SECONDS BODIES TOKEN EXPECT PATH SAMPLE: prints wrk's RESULT
     -s "$LUA" "$URL$6" | sed -n 's/^RESULT //p'
 }
 
+# The latency probe: one request at a time on one connection (examples/latency_probe.rs),
+# same arguments and output as wrk_run. wrk's event loop adds its own tail beside busy
+# cores; a blocking client's clock reads the service's.
+probe_run() { # 1 SECONDS BODIES TOKEN EXPECT PATH SAMPLE
+  "$TARGET/examples/latency_probe" --url "$URL$6" --bodies "$3" --token "$4" --seconds "$2"
+}
+
 # CPU time (clock ticks) of a process, and of the PostgreSQL backends serving the bench
 # database: the CPU each request costs the service and the database.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -164,17 +172,18 @@ record() { # BACKEND NAME CONNS RESULT STATEMENTS REQUESTS [SERVICE_TICKS PG_TIC
     jq -r '"  \(.backend) \(.scenario): \(.rps | floor) req/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, errors \(.non2xx + .socket_errors + .gql_errors), statements/request \(.statements_per_request // "n/a"), VmHWM \(.rss_hwm_kib) KiB"' >&2
 }
 
-scenario() { # BACKEND NAME BODIES TOKEN [EXPECT] [CONNS] [PATH]
+scenario() { # BACKEND NAME BODIES TOKEN [EXPECT] [CONNS] [PATH] [CLIENT: wrk_run | probe_run]
   local backend=$1 name=$2 bodies=$3 token=$4 expect=${5:-} conns=${6:-$CONNS} path=${7:-/graphql}
+  local client=${8:-wrk_run}
   local sample=$WORK/$backend/$name.error.json s0 r0 s1 r1 c0 c1 p0 p1 result
-  [ "$WARMUP" -gt 0 ] && wrk_run "$conns" "$WARMUP" "$bodies" "$token" "$expect" "$path" "" >/dev/null
+  [ "$WARMUP" -gt 0 ] && $client "$conns" "$WARMUP" "$bodies" "$token" "$expect" "$path" "" >/dev/null
   # Requests still in flight when wrk stops finish before the counters are read.
   sleep 0.5
   s0=$(metric reset_gateway_db_statements)
   r0=$(metric reset_gateway_requests_total)
   c0=$(ticks "$SERVICE_PID")
   p0=$(pg_ticks)
-  result=$(wrk_run "$conns" "$DURATION" "$bodies" "$token" "$expect" "$path" "$sample")
+  result=$($client "$conns" "$DURATION" "$bodies" "$token" "$expect" "$path" "$sample")
   sleep 0.5
   c1=$(ticks "$SERVICE_PID")
   p1=$(pg_ticks)
@@ -202,7 +211,7 @@ write_probe() { # BACKEND NAME BODIES TOKEN
     jq -r '"  \(.backend): one write right after (\(.after)) stopped: \(.ms) ms, failed: \(.failed)"' >&2
 }
 
-# (c) as a latency probe (one connection) while (e) saturates the hashing pool; the same
+# (c) through the latency probe (one request at a time) while (e) saturates the hashing pool; the same
 # probe on the otherwise idle service is scenario c_probe_idle.
 probe_under_hashing() { # BACKEND DIR
   local backend=$1 dir=$2 e_out=$WORK/$1/e-under-probe.json c_out=$WORK/$1/c-probe-under-e.json
@@ -210,7 +219,7 @@ probe_under_hashing() { # BACKEND DIR
   wrk_run "$CONNS" $((DURATION + 2)) "$dir/e.jsonl" "$SC_TOKEN" "$EXPECT_E" /graphql "" >"$e_out" &
   e_pid=$!
   sleep 1
-  wrk_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$c_out" &
+  probe_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$c_out" &
   c_pid=$!
   sleep $((DURATION / 2))
   hashing="running $(metric reset_gateway_password_hashes_running), waiting $(metric reset_gateway_password_hashes_waiting)"
@@ -231,7 +240,7 @@ probe_beside_bare_argon2() { # BACKEND DIR
     >"$WORK/$backend/argon2-beside-probe.json" &
   argon2_pid=$!
   sleep 1
-  wrk_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$out"
+  probe_run 1 "$DURATION" "$dir/c.jsonl" "$TOKEN" "" /graphql "" >"$out"
   wait "$argon2_pid"
   record "$backend" c_probe_beside_argon2 1 "$(cat "$out")" NA 0
 }
@@ -244,7 +253,7 @@ rm -rf "$BASE"/run-*
 
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   say "building the release binary and the benchmark examples"
-  cargo build --release --locked --bin reset-gateway --example seed --example argon2_rate
+  cargo build --release --locked --bin reset-gateway --example seed --example argon2_rate --example latency_probe
 fi
 # The code measured: the commit when the binary was built, and whether src/ differed from it.
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+uncommitted changes')"
@@ -278,7 +287,7 @@ run_backend() { # BACKEND DATABASE_URL
   scenario "$backend" c "$dir/c.jsonl" "$TOKEN"
   scenario "$backend" typename "$dir/typename.jsonl" "$TOKEN"
   scenario "$backend" health "" "" "" "$CONNS" /health
-  scenario "$backend" c_probe_idle "$dir/c.jsonl" "$TOKEN" "" 1
+  scenario "$backend" c_probe_idle "$dir/c.jsonl" "$TOKEN" "" 1 /graphql probe_run
   if [ "$backend" = postgres ]; then
     # The ceiling of (e), measured just before it (the machine is shared: ratios are taken
     # between figures measured seconds apart).
