@@ -19,7 +19,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -35,36 +34,22 @@ use reset_gateway::resets::queries::{self as reset_queries, NewReset};
 /// Rows written per transaction.
 const BATCH: usize = 500;
 
+/// Seeds a database for bench/run.sh: customers and password resets, and the TSV files the
+/// load generator's bodies are made from.
+#[derive(clap::Parser)]
 struct Args {
+    /// The database to seed (migrated first).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: DatabaseUrl,
+    /// Customers to create (at least 1).
+    #[arg(long, default_value_t = 1_000)]
     customers: usize,
+    /// Password resets to create, spread over the customers.
+    #[arg(long, default_value_t = 10_000)]
     resets: usize,
+    /// Where `customers.tsv` and `resets.tsv` go.
+    #[arg(long, default_value = ".")]
     out: PathBuf,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut database_url = std::env::var("DATABASE_URL").ok();
-    let (mut customers, mut resets, mut out) = (1_000, 10_000, PathBuf::from("."));
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--database-url" => database_url = Some(value),
-            "--customers" => customers = value.parse()?,
-            "--resets" => resets = value.parse()?,
-            "--out" => out = value.into(),
-            _ => anyhow::bail!("unknown flag {flag}"),
-        }
-    }
-    let url = database_url.context("set --database-url or DATABASE_URL")?;
-    Ok(Args {
-        database_url: url.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-        customers: customers.max(1),
-        resets,
-        out,
-    })
 }
 
 /// A progress bar on stderr: `label [#####.....] done/total`.
@@ -232,7 +217,8 @@ fn status(reset: &SeedReset, now: NaiveDateTime) -> &'static str {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let mut args = <Args as clap::Parser>::parse();
+    args.customers = args.customers.max(1);
     run_migrations(&args.database_url).await?;
     let options = PoolOptions {
         max_size: 1,
