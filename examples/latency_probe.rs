@@ -5,7 +5,8 @@
 //! is an event loop timing many sockets, and beside saturated cores its own wake-ups add
 //! to what it records: on this machine wrk put `GET /health`'s p99 at 1.5-3 ms while a
 //! blocking client saw under 0.1 ms. A blocking read is the shortest path from the
-//! service's answer to the clock, so what this records is the service's.
+//! service's answer to the clock: this records the wait a client sees, without a load
+//! generator's own tail.
 //!
 //! `--url http://127.0.0.1:4180/graphql` (plain http, IP or host name), `--bodies FILE`
 //! (JSON bodies, one per line, POSTed in turn; without it, GET), `--token T` (sent as a
