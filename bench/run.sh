@@ -4,9 +4,9 @@
 # Proves, within one run on one machine, the targets of issue 6: the release service on
 # PostgreSQL and SQLite (1,000 customers, 10,000 resets) driven over loopback by wrk for
 # scenarios (a)-(f) (the (c) latency probes by examples/latency_probe, one request at a
-# time), beside the ceilings measured in the same run (pgbench running the
-# exact SQL the service sent for (a) and (c), captured from PostgreSQL's log; the bare
-# argon2id rate on all cores). Each ceiling is measured seconds before the scenario it
+# time), beside the ceilings measured in the same run (pgbench running the exact SQL the
+# service sent for (a) and (c), captured from PostgreSQL's log; the bare argon2id rate on
+# all cores). Each ceiling is measured seconds before the scenario it
 # bounds, since the machine is shared. A write sent right after each write scenario checks
 # that no connection was left holding SQLite's write lock. The whole measurement runs
 # BENCH_RUNS times (3) on freshly seeded databases; prints one markdown table of medians
@@ -211,8 +211,8 @@ write_probe() { # BACKEND NAME BODIES TOKEN
     jq -r '"  \(.backend): one write right after (\(.after)) stopped: \(.ms) ms, failed: \(.failed)"' >&2
 }
 
-# (c) through the latency probe (one request at a time) while (e) saturates the hashing pool; the same
-# probe on the otherwise idle service is scenario c_probe_idle.
+# (c) through the latency probe (one request at a time) while (e) saturates the hashing
+# pool; the same probe on the otherwise idle service is scenario c_probe_idle.
 probe_under_hashing() { # BACKEND DIR
   local backend=$1 dir=$2 e_out=$WORK/$1/e-under-probe.json c_out=$WORK/$1/c-probe-under-e.json
   local e_pid c_pid hashing
@@ -253,7 +253,8 @@ rm -rf "$BASE"/run-*
 
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   say "building the release binary and the benchmark examples"
-  cargo build --release --locked --bin reset-gateway --example seed --example argon2_rate --example latency_probe
+  cargo build --release --locked --bin reset-gateway --example seed \
+    --example argon2_rate --example latency_probe
 fi
 # The code measured: the commit when the binary was built, and whether src/ differed from it.
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+uncommitted changes')"

@@ -2,7 +2,7 @@
 //!
 //! A fixed set of threads (not tokio's blocking pool, which grows to hundreds of threads)
 //! keeps argon2's memory bounded: each thread reuses its own block buffer, so at most
-//! `workers` buffers of `m` KiB exist. On Unix the threads run at nice 19: a runtime
+//! `workers` buffers of `m` KiB exist. On Linux the threads run at nice 19: a runtime
 //! thread that wakes up outweighs a hash thread 68 to 1 and takes its core, and when
 //! nothing else runs, hashing still uses every core. `SCHED_IDLE` (used before) measured
 //! worse here: with hashing saturating both cores, a read's p99 was 11.7x its idle p99
@@ -88,16 +88,17 @@ fn work(receiver: &Mutex<Receiver<Job>>, queued: &AtomicUsize, running: &AtomicU
     }
 }
 
-#[cfg(unix)]
+// Linux only: there the nice value belongs to the thread (`who = 0` is the calling
+// thread); elsewhere setpriority would lower the whole service.
+#[cfg(target_os = "linux")]
 fn lower_priority() {
-    // On Linux the nice value belongs to the thread: `who = 0` is the calling thread.
     // SAFETY: setpriority takes plain integers.
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
 
 #[cfg(all(test, target_os = "linux"))]
