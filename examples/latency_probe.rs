@@ -8,9 +8,7 @@
 //! service's answer to the clock: this records the wait a client sees, without a load
 //! generator's own tail.
 //!
-//! `--url http://127.0.0.1:4180/graphql` (plain http, IP or host name), `--bodies FILE`
-//! (JSON bodies, one per line, POSTed in turn; without it, GET), `--token T` (sent as a
-//! bearer token). Prints one JSON line shaped like `bench/load.lua`'s, with p99.9 added:
+//! Flags: `--help`. Prints one JSON line shaped like `bench/load.lua`'s, with p99.9 added:
 //! `{"requests":50000,"rps":5000.0,"p50_us":180,"p99_us":350,"p999_us":900,...}`.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -84,12 +82,13 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Answer> {
     })
 }
 
-fn connect(target: &Target) -> anyhow::Result<(TcpStream, BufReader<TcpStream>)> {
+/// One kept-alive connection: requests are written through `get_mut`, answers read
+/// through the buffer.
+fn connect(target: &Target) -> anyhow::Result<BufReader<TcpStream>> {
     let stream = TcpStream::connect(&target.address)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let reader = BufReader::new(stream.try_clone()?);
-    Ok((stream, reader))
+    Ok(BufReader::new(stream))
 }
 
 fn request(target: &Target, token: &str, body: Option<&str>) -> Vec<u8> {
@@ -144,28 +143,25 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let Args {
         url,
-        bodies: bodies_file,
+        bodies,
         token,
         seconds,
     } = <Args as clap::Parser>::parse();
     let target = parse_url(&url)?;
-    let bodies: Vec<String> = match &bodies_file {
-        Some(file) => std::fs::read_to_string(file)
-            .with_context(|| format!("reading {}", file.display()))?
-            .lines()
-            .filter(|line| !line.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => Vec::new(),
+    let bodies = match &bodies {
+        Some(file) => {
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+        }
+        None => String::new(),
     };
-    let requests: Vec<Vec<u8>> = if bodies.is_empty() {
-        vec![request(&target, &token, None)]
-    } else {
-        bodies
-            .iter()
-            .map(|b| request(&target, &token, Some(b)))
-            .collect()
-    };
+    let mut requests: Vec<Vec<u8>> = bodies
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|body| request(&target, &token, Some(body)))
+        .collect();
+    if requests.is_empty() {
+        requests.push(request(&target, &token, None));
+    }
 
     let (mut latencies, mut non2xx, mut socket_errors, mut gql_errors) = (Vec::new(), 0, 0, 0);
     let mut connection = connect(&target)?;
@@ -175,10 +171,10 @@ fn main() -> anyhow::Result<()> {
     while Instant::now() < deadline {
         let sent = Instant::now();
         let answer = connection
-            .0
+            .get_mut()
             .write_all(&requests[next % requests.len()])
             .map_err(anyhow::Error::from)
-            .and_then(|()| read_answer(&mut connection.1));
+            .and_then(|()| read_answer(&mut connection));
         match answer {
             Ok(answer) => {
                 latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
