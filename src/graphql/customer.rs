@@ -3,6 +3,8 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
+use std::sync::Arc;
+
 use async_graphql::dataloader::DataLoader;
 
 use super::error::{ApiError, GraphqlResult};
@@ -17,7 +19,7 @@ use crate::auth::password::Password;
 use crate::customers::{self, Customer};
 
 /// A customer of the store: a guest until a password is set, then able to log in.
-pub struct CustomerNode(pub Customer);
+pub struct CustomerNode(pub Arc<Customer>);
 
 /// A customer of the store: a guest until a password is set, then able to log in.
 #[Object(name = "Customer", serial)]
@@ -94,9 +96,10 @@ impl CustomerNode {
             .unwrap_or_default();
         let total = all.len() as i64;
         let items = all
-            .into_iter()
+            .iter()
             .skip(window.offset as usize)
             .take(window.probe().limit as usize)
+            .cloned()
             .collect();
         Ok(pagination::connection(
             window.page(items),
@@ -218,7 +221,7 @@ impl CustomerQuery {
         let customer = customers::find_visible(&state(ctx).db, principal(ctx)?, &id)
             .await
             .or_graphql()?;
-        Ok(CustomerNode(customer))
+        Ok(CustomerNode(Arc::new(customer)))
     }
 
     /// The customers of the caller's mode, a page at a time (integrations only).
@@ -273,7 +276,9 @@ impl CustomerQuery {
         )
         .await
         .or_graphql()?;
-        Ok(pagination::connection(page, total, CustomerNode))
+        Ok(pagination::connection(page, total, |c| {
+            CustomerNode(Arc::new(c))
+        }))
     }
 }
 
@@ -302,7 +307,7 @@ impl CustomerMutation {
         let customer = customers::create(&state.db, &state.hasher, principal(ctx)?, input)
             .await
             .or_graphql()?;
-        Ok(CustomerNode(customer))
+        Ok(CustomerNode(Arc::new(customer)))
     }
 
     /// Changes a customer: integrations any of their mode, a customer themself. Only an
@@ -326,7 +331,7 @@ impl CustomerMutation {
         let customer = customers::update(&state.db, &state.hasher, principal(ctx)?, &id, changes)
             .await
             .or_graphql()?;
-        Ok(CustomerNode(customer))
+        Ok(CustomerNode(Arc::new(customer)))
     }
 
     /// Deletes a customer (integrations, or the customer themself) with their password

@@ -1,6 +1,9 @@
 //! DataLoaders, made per request for the caller's mode (never shared across requests or
 //! modes): the customer of each reset, and the resets of each customer, each in one query
 //! per batch whatever the page size.
+//!
+//! Their values are shared (`Arc`): a DataLoader hands each caller its own clone of the
+//! value, and a list of 25 resets would otherwise copy every string of 25 customers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,24 +58,27 @@ fn batching<L: Loader<String>>(loader: L) -> DataLoader<L> {
 }
 
 impl Loader<String> for CustomerLoader {
-    type Value = Customer;
+    type Value = Arc<Customer>;
     type Error = Arc<DbError>;
 
-    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Customer>, Self::Error> {
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Arc<Customer>>, Self::Error> {
         let mut conn = self.db.conn().await?;
         let found = customer_queries::find_many(&mut conn, self.mode, ids).await?;
-        Ok(found.into_iter().map(|c| (c.id.clone(), c)).collect())
+        Ok(found
+            .into_iter()
+            .map(|c| (c.id.clone(), Arc::new(c)))
+            .collect())
     }
 }
 
 impl Loader<String> for ResetsByCustomerLoader {
-    type Value = Vec<PasswordReset>;
+    type Value = Arc<[PasswordReset]>;
     type Error = Arc<DbError>;
 
     async fn load(
         &self,
         customer_ids: &[String],
-    ) -> Result<HashMap<String, Vec<PasswordReset>>, Self::Error> {
+    ) -> Result<HashMap<String, Arc<[PasswordReset]>>, Self::Error> {
         let mut conn = self.db.conn().await?;
         let resets = reset_queries::for_customers(&mut conn, self.mode, customer_ids).await?;
         let mut by_customer: HashMap<String, Vec<PasswordReset>> = customer_ids
@@ -85,6 +91,9 @@ impl Loader<String> for ResetsByCustomerLoader {
                 .or_default()
                 .push(reset);
         }
-        Ok(by_customer)
+        Ok(by_customer
+            .into_iter()
+            .map(|(id, resets)| (id, Arc::from(resets)))
+            .collect())
     }
 }
