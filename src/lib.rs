@@ -40,6 +40,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// The GraphQL schema.
     pub schema: graphql::AppSchema,
+    /// The same schema, run for documents this instance already validated in full.
+    pub prevalidated_schema: graphql::AppSchema,
     /// Apollo persisted queries known to this instance.
     pub persisted_queries: http::PersistedQueries,
     /// Documents already parsed by this instance.
@@ -82,6 +84,7 @@ impl App {
             config.hash_workers(),
         )?;
         let schema = graphql::build_schema(&config);
+        let prevalidated_schema = graphql::build_prevalidated_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
         let root_fields = graphql::root_fields(&schema);
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
@@ -92,6 +95,7 @@ impl App {
             revocations,
             hasher,
             schema,
+            prevalidated_schema,
             persisted_queries: http::PersistedQueries::default(),
             parsed_documents: http::ParsedDocuments::default(),
             graphiql,

@@ -26,3 +26,4 @@ mod schema;
 mod secrets_in_logs;
 mod shutdown;
 mod statements;
+mod validation_memo;

@@ -10,6 +10,7 @@ use super::answer::Answer;
 use super::apq::ApqError;
 use super::document::{self, Analysis};
 use super::params::GraphqlParams;
+use super::parsed::{Parsed, ValidationMemo};
 use super::refusal::Refusal;
 use crate::AppState;
 use crate::auth::{Caller, Role};
@@ -18,6 +19,8 @@ use crate::auth::{Caller, Role};
 pub(super) struct Prepared {
     request: async_graphql::Request,
     pub(super) analysis: Analysis,
+    operation_name: Option<String>,
+    validation: Option<Arc<ValidationMemo>>,
 }
 
 /// Resolves a persisted query, parses the document and applies the pre-execution rules.
@@ -53,7 +56,10 @@ pub(super) fn prepare(
             ),
         ));
     }
-    let document = state.parsed_documents.parse(&query).map_err(|e| {
+    let Parsed {
+        document,
+        validation,
+    } = state.parsed_documents.parse(&query).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
             StatusCode::OK,
@@ -111,8 +117,8 @@ pub(super) fn prepare(
     let mut request = async_graphql::Request::new(query).variables(
         async_graphql::Variables::from_json(Value::Object(params.variables)),
     );
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
     }
     // Parsed once: the limits above read the same document that runs.
     request.set_parsed_query(document);
@@ -126,10 +132,33 @@ pub(super) fn prepare(
     Ok(Prepared {
         request: request.data(caller.clone()).data(state.clone()),
         analysis,
+        operation_name: params.operation_name,
+        validation,
     })
 }
 
-/// Runs a prepared request.
+/// Runs a prepared request: on the schema that skips the validation rules when the
+/// document is known to pass them, else on the one that applies them all (and a pass is
+/// remembered). Both check the complexity and depth limits.
 pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer {
-    Answer::new(state.schema.execute(prepared.request).await)
+    let Prepared {
+        request,
+        operation_name,
+        validation,
+        ..
+    } = prepared;
+    let operation_name = operation_name.as_deref();
+    let known_to_pass = validation
+        .as_ref()
+        .is_some_and(|memo| memo.passed(operation_name));
+    let schema = match known_to_pass {
+        true => &state.prevalidated_schema,
+        false => &state.schema,
+    };
+    let answer = Answer::new(schema.execute(request).await);
+    // An answer that is not a request error ran, so its document passed validation.
+    if let Some(memo) = validation.filter(|_| !known_to_pass && !answer.is_request_error()) {
+        memo.record_pass(operation_name);
+    }
+    answer
 }
