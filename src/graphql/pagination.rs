@@ -2,7 +2,7 @@
 //!
 //! Cursors are opaque to clients; today they carry the position in the sorted list.
 
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{ComplexObject, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -38,14 +38,24 @@ pub struct Connection<E: OutputType> {
 #[derive(SimpleObject)]
 #[graphql(
     serial,
+    complex,
     concrete(name = "CustomerEdge", params(CustomerNode)),
     concrete(name = "CustomerPasswordResetEdge", params(ResetNode))
 )]
 pub struct ListEdge<N: OutputType> {
-    /// Pass it as `after` to read the records that follow this one.
-    pub cursor: String,
+    /// The record's position in the sorted list: its cursor, encoded only when asked for.
+    #[graphql(skip)]
+    pub position: i64,
     /// The record.
     pub node: N,
+}
+
+#[ComplexObject]
+impl<N: OutputType> ListEdge<N> {
+    /// Pass it as `after` to read the records that follow this one.
+    async fn cursor(&self) -> String {
+        encode_cursor(self.position)
+    }
 }
 
 /// Where a page stands in its list.
@@ -119,7 +129,7 @@ where
         .into_iter()
         .enumerate()
         .map(|(i, item)| ListEdge {
-            cursor: encode_cursor(page.offset + i as i64),
+            position: page.offset + i as i64,
             node: node(item),
         })
         .collect();
@@ -127,8 +137,8 @@ where
         page_info: PageInfo {
             has_previous_page: page.offset > 0,
             has_next_page: page.has_next,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
+            start_cursor: edges.first().map(|e| encode_cursor(e.position)),
+            end_cursor: edges.last().map(|e| encode_cursor(e.position)),
         },
         edges,
         total_count: total.unwrap_or_default(),
