@@ -1,7 +1,7 @@
-//! Documents validated once: a document that declares no variables and passed every
-//! validation rule skips them the next time, with the same answer; failures and documents
-//! with variables are validated in full every time. The HTTP layer does not depend on the
-//! database, so these run on SQLite.
+//! Documents validated once: a document that passed every validation rule skips them the
+//! next time, with the same answer, when its variables plainly fit their types; failures,
+//! and requests with other values, are validated in full every time. The HTTP layer does
+//! not depend on the database, so these run on SQLite.
 
 use serde_json::{Value, json};
 
@@ -83,30 +83,43 @@ async fn a_document_that_failed_validation_fails_the_same_way_every_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_document_with_variables_is_validated_against_each_requests_values() {
+async fn a_document_with_variables_is_still_validated_against_values_that_do_not_plainly_fit() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let who = Callers::new(&app).await;
-    let query = "query($first: Int!) { customerPasswordResets(first: $first) { totalCount } }";
-    let fine = answer(
-        &app,
-        &who.integration,
-        json!({ "query": query, "variables": { "first": 5 } }),
-    )
-    .await;
-    assert!(fine.contains("totalCount"), "{fine}");
-    let wrong: Value = serde_json::from_str(
-        &answer(
+    let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+    let query = "query($id: ID!, $first: Int!) { customerPasswordReset(id: $id) { customerEmail } \
+                 customerPasswordResets(first: $first) { totalCount } }";
+    let send = |variables: Value| {
+        answer(
             &app,
             &who.integration,
-            json!({ "query": query, "variables": { "first": "five" } }),
+            json!({ "query": query, "variables": variables }),
         )
-        .await,
-    )
-    .unwrap();
-    assert!(wrong.get("data").is_none(), "a request error: {wrong}");
+    };
+    let fine = send(json!({ "id": id, "first": 5 })).await;
+    assert!(fine.contains("me@example.com"), "{fine}");
+    assert!(passed(&app, query, None), "the pass is remembered");
+    assert_eq!(fine, send(json!({ "id": id, "first": 5 })).await);
+    for wrong in [
+        json!({ "id": id, "first": "five" }),
+        json!({ "id": true, "first": 5 }),
+        json!({ "id": id }),
+        json!({ "id": null, "first": 5 }),
+    ] {
+        let refused: Value = serde_json::from_str(&send(wrong.clone()).await).unwrap();
+        assert!(
+            refused.get("data").is_none(),
+            "a request error for {wrong}: {refused}"
+        );
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{wrong}"
+        );
+    }
+    // An integer is an ID too: validated in full, and answered (no such reset).
+    let numeric: Value = serde_json::from_str(&send(json!({ "id": 7, "first": 5 })).await).unwrap();
     assert_eq!(
-        wrong["errors"][0]["extensions"]["code"],
-        "GRAPHQL_VALIDATION_FAILED"
+        numeric["errors"][0]["extensions"]["code"], "RECORD_NOT_FOUND",
+        "{numeric}"
     );
-    assert!(!passed(&app, query, None));
 }

@@ -11,6 +11,7 @@ mod parsed;
 mod prepare;
 mod refusal;
 mod run;
+mod validated;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

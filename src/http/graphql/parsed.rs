@@ -7,13 +7,14 @@
 //! one-off documents go out before the ones other clients keep sending.
 //!
 //! With each document goes its [`ValidationMemo`]: validating a document against the
-//! schema's rules costs about as much again as running a small query, and a document
-//! that declares no variables gets the same verdict every time.
+//! schema's rules costs about a fifth of a small request.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
 use quick_cache::Weighter;
+
+pub use super::validated::ValidationMemo;
 
 /// The text of the documents kept, in bytes (their parsed form is a few times larger).
 const BUDGET_BYTES: usize = 1 << 20;
@@ -30,29 +31,9 @@ const EXPECTED_DOCUMENTS: usize = BUDGET_BYTES / MIN_WEIGHT;
 pub struct Parsed {
     /// The document.
     pub document: ExecutableDocument,
-    /// Whether it passed validation; None when the verdict may depend on the variables
-    /// sent with it (it declares some), so it is never remembered.
+    /// Whether it passed validation; None when a variable it declares is of a type whose
+    /// values the memo cannot check, so its verdict is never remembered.
     pub validation: Option<Arc<ValidationMemo>>,
-}
-
-/// Remembers that a document passed every validation rule of the schema, and for which
-/// operation name. Set only after a full validation passed: a document that failed is
-/// validated in full every time, and gets the same errors.
-#[derive(Debug, Default)]
-pub struct ValidationMemo(OnceLock<Option<Box<str>>>);
-
-impl ValidationMemo {
-    /// True when the document passed with this operation name.
-    pub fn passed(&self, operation_name: Option<&str>) -> bool {
-        self.0
-            .get()
-            .is_some_and(|passed| passed.as_deref() == operation_name)
-    }
-
-    /// Records that the document passed with this operation name (the first one kept).
-    pub fn record_pass(&self, operation_name: Option<&str>) {
-        let _ = self.0.set(operation_name.map(Box::from));
-    }
 }
 
 /// A document weighs its text's length, and at least `MIN_WEIGHT`.
@@ -90,16 +71,9 @@ impl ParsedDocuments {
             return Ok(parsed);
         }
         let document = async_graphql::parser::parse_query(query)?;
-        // Validation reads variables only where an argument refers to one (its value must
-        // fit the argument, and it may weigh in the complexity), and a document that
-        // declares none cannot refer to any and still pass.
-        let declares_variables = document
-            .operations
-            .iter()
-            .any(|(_, operation)| !operation.node.variable_definitions.is_empty());
         let parsed = Parsed {
+            validation: ValidationMemo::for_document(&document).map(Arc::new),
             document,
-            validation: (!declares_variables).then(Arc::default),
         };
         if query.len() <= BUDGET_BYTES {
             self.documents.insert(Arc::from(query), parsed.clone());
@@ -110,6 +84,7 @@ impl ParsedDocuments {
 
 #[cfg(test)]
 mod tests {
+    use super::super::validated::Validation;
     use super::*;
 
     #[test]
@@ -130,40 +105,14 @@ mod tests {
     }
 
     #[test]
-    fn a_pass_is_remembered_with_the_document_for_its_operation_name_only() {
+    fn a_pass_is_remembered_with_the_cached_document() {
         let documents = ParsedDocuments::default();
         let text = "query Mine { __typename }";
         let memo = documents.parse(text).unwrap().validation.unwrap();
-        assert!(
-            !memo.passed(Some("Mine")),
-            "nothing is known before a validation"
-        );
         memo.record_pass(Some("Mine"));
         let again = documents.parse(text).unwrap().validation.unwrap();
-        assert!(
-            again.passed(Some("Mine")),
-            "the cached document carries the pass"
-        );
-        assert!(!again.passed(None));
-        assert!(!again.passed(Some("Other")));
-    }
-
-    #[test]
-    fn documents_declaring_variables_never_remember_a_pass() {
-        let documents = ParsedDocuments::default();
-        let parsed = documents
-            .parse("query($id: ID!) { customerPasswordReset(id: $id) { id } }")
-            .unwrap();
-        assert!(parsed.validation.is_none());
-        let parsed = documents
-            .parse(
-                "query A { __typename } query B($skip: Boolean!) { __typename @skip(if: $skip) }",
-            )
-            .unwrap();
-        assert!(
-            parsed.validation.is_none(),
-            "one operation declaring is enough"
-        );
+        let known = Validation::of(Some(again), Some("Mine"), &serde_json::Map::new());
+        assert!(matches!(known, Validation::Passed));
     }
 
     #[test]

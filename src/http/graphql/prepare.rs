@@ -10,8 +10,9 @@ use super::answer::Answer;
 use super::apq::ApqError;
 use super::document::{self, Analysis};
 use super::params::GraphqlParams;
-use super::parsed::{Parsed, ValidationMemo};
+use super::parsed::Parsed;
 use super::refusal::Refusal;
+use super::validated::Validation;
 use crate::AppState;
 use crate::auth::{Caller, Role};
 
@@ -20,7 +21,7 @@ pub(super) struct Prepared {
     request: async_graphql::Request,
     pub(super) analysis: Analysis,
     operation_name: Option<String>,
-    validation: Option<Arc<ValidationMemo>>,
+    validation: Validation,
 }
 
 /// Resolves a persisted query, parses the document and applies the pre-execution rules.
@@ -114,6 +115,11 @@ pub(super) fn prepare(
             ));
         }
     }
+    let validation = Validation::of(
+        validation,
+        params.operation_name.as_deref(),
+        &params.variables,
+    );
     let mut request = async_graphql::Request::new(query).variables(
         async_graphql::Variables::from_json(Value::Object(params.variables)),
     );
@@ -138,8 +144,8 @@ pub(super) fn prepare(
 }
 
 /// Runs a prepared request: on the schema that skips the validation rules when the
-/// document is known to pass them, else on the one that applies them all (and a pass is
-/// remembered). Both check the complexity and depth limits.
+/// document is known to pass them (see [`Validation`]), else on the one that applies them
+/// all, remembering a pass. Both check the complexity and depth limits.
 pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer {
     let Prepared {
         request,
@@ -147,18 +153,13 @@ pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer
         validation,
         ..
     } = prepared;
-    let operation_name = operation_name.as_deref();
-    let known_to_pass = validation
-        .as_ref()
-        .is_some_and(|memo| memo.passed(operation_name));
-    let schema = match known_to_pass {
-        true => &state.prevalidated_schema,
-        false => &state.schema,
+    let Validation::Full(memo) = validation else {
+        return Answer::new(state.prevalidated_schema.execute(request).await);
     };
-    let answer = Answer::new(schema.execute(request).await);
+    let answer = Answer::new(state.schema.execute(request).await);
     // An answer that is not a request error ran, so its document passed validation.
-    if let Some(memo) = validation.filter(|_| !known_to_pass && !answer.is_request_error()) {
-        memo.record_pass(operation_name);
+    if let Some(memo) = memo.filter(|_| !answer.is_request_error()) {
+        memo.record_pass(operation_name.as_deref());
     }
     answer
 }
