@@ -8,37 +8,43 @@
 
 local threads = {}
 
+-- The bodies are read when the script loads, in every Lua state wrk makes: wrk decides
+-- from the main state whether `request` exists. With one body (every read scenario) there
+-- is no `request` function, and wrk builds the request once instead of calling into Lua
+-- for each one: the load generator's CPU is taken from the same two cores as the service's.
+local bodies, count = {}, 0
+local path = os.getenv("BODIES")
+if path and path ~= "" then
+  for line in io.lines(path) do
+    count = count + 1
+    bodies[count] = line
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = bodies[1]
+end
+local token = os.getenv("TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+
 function setup(thread)
   thread:set("offset", #threads * 7919)
   table.insert(threads, thread)
 end
 
 function init(args)
-  bodies, count, i = {}, 0, offset or 0
+  i = offset or 0
   gql_errors, expected, locked, non2xx, sample = 0, 0, 0, 0, nil
   expect = os.getenv("EXPECT")
   if expect == "" then expect = nil end
-  local path = os.getenv("BODIES")
-  if path and path ~= "" then
-    for line in io.lines(path) do
-      count = count + 1
-      bodies[count] = line
-    end
-    wrk.method = "POST"
-    wrk.headers["Content-Type"] = "application/json"
-  end
-  local token = os.getenv("TOKEN")
-  if token and token ~= "" then
-    wrk.headers["Authorization"] = "Bearer " .. token
-  end
 end
 
-function request()
-  if count == 0 then
-    return wrk.format()
+if count > 1 then
+  function request()
+    i = i + 1
+    return wrk.format(nil, nil, nil, bodies[i % count + 1])
   end
-  i = i + 1
-  return wrk.format(nil, nil, nil, bodies[i % count + 1])
 end
 
 function response(status, headers, body)
