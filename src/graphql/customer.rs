@@ -1,11 +1,10 @@
 //! The `Customer` type and its root fields. Resolvers parse, call the customers module and
 //! map the result; the rules live in `crate::customers`.
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
-
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
 use super::error::{ApiError, GraphqlResult};
 use super::guards::{

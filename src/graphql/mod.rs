@@ -29,9 +29,9 @@ pub fn build_schema(config: &Config) -> AppSchema {
     build(config, ValidationMode::Strict)
 }
 
-/// The same schema for documents known to pass every validation rule (a document that
-/// declares no variables gets the same verdict each time): it checks only the complexity
-/// and depth limits before running one.
+/// The same schema for documents known to pass every validation rule (see
+/// `http::graphql::validated`): it checks only the complexity and depth limits before
+/// running one.
 pub fn build_prevalidated_schema(config: &Config) -> AppSchema {
     build(config, ValidationMode::Fast)
 }

@@ -20,7 +20,6 @@ use crate::auth::{Caller, Role};
 pub(super) struct Prepared {
     request: async_graphql::Request,
     pub(super) analysis: Analysis,
-    operation_name: Option<String>,
     validation: Validation,
 }
 
@@ -123,8 +122,8 @@ pub(super) fn prepare(
     let mut request = async_graphql::Request::new(query).variables(
         async_graphql::Variables::from_json(Value::Object(params.variables)),
     );
-    if let Some(name) = &params.operation_name {
-        request = request.operation_name(name.clone());
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
     }
     // Parsed once: the limits above read the same document that runs.
     request.set_parsed_query(document);
@@ -138,7 +137,6 @@ pub(super) fn prepare(
     Ok(Prepared {
         request: request.data(caller.clone()).data(state.clone()),
         analysis,
-        operation_name: params.operation_name,
         validation,
     })
 }
@@ -149,17 +147,16 @@ pub(super) fn prepare(
 pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer {
     let Prepared {
         request,
-        operation_name,
         validation,
         ..
     } = prepared;
-    let Validation::Full(memo) = validation else {
+    let Validation::Full(pending) = validation else {
         return Answer::new(state.prevalidated_schema.execute(request).await);
     };
     let answer = Answer::new(state.schema.execute(request).await);
     // An answer that is not a request error ran, so its document passed validation.
-    if let Some(memo) = memo.filter(|_| !answer.is_request_error()) {
-        memo.record_pass(operation_name.as_deref());
+    if let Some(pending) = pending.filter(|_| !answer.is_request_error()) {
+        pending.record();
     }
     answer
 }

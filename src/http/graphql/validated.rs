@@ -106,9 +106,23 @@ pub enum Validation {
     /// It passed every rule with this operation name, and this request's variables
     /// plainly fit: only the complexity and depth limits are checked.
     Passed,
-    /// In full; on a pass, recorded in the memo when there is one (the variables plainly
-    /// fit, so the rule reading them checked everything).
-    Full(Option<Arc<ValidationMemo>>),
+    /// In full; a pass is recorded where there is somewhere to record it (the variables
+    /// plainly fit, so the rule reading them checked everything).
+    Full(Option<PendingPass>),
+}
+
+/// Where a full validation's pass goes: the memo, for this operation name.
+#[derive(Debug)]
+pub struct PendingPass {
+    memo: Arc<ValidationMemo>,
+    operation_name: Option<String>,
+}
+
+impl PendingPass {
+    /// Records the pass.
+    pub fn record(self) {
+        self.memo.record_pass(self.operation_name.as_deref());
+    }
 }
 
 impl Validation {
@@ -120,7 +134,10 @@ impl Validation {
     ) -> Validation {
         match memo.filter(|memo| memo.fit(variables)) {
             Some(memo) if memo.passed(operation_name) => Validation::Passed,
-            memo => Validation::Full(memo),
+            memo => Validation::Full(memo.map(|memo| PendingPass {
+                memo,
+                operation_name: operation_name.map(str::to_owned),
+            })),
         }
     }
 }
@@ -150,10 +167,10 @@ mod tests {
 
     /// Runs a request that passed validation in full: the pass is recorded if it may be.
     fn pass(memo: &Arc<ValidationMemo>, operation_name: Option<&str>, variables: Value) {
-        if let Validation::Full(Some(memo)) =
+        if let Validation::Full(Some(pending)) =
             Validation::of(Some(memo.clone()), operation_name, &vars(variables))
         {
-            memo.record_pass(operation_name);
+            pending.record();
         }
     }
 
