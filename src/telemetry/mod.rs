@@ -5,6 +5,8 @@
 
 mod sink;
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub use sink::FlushGuard;
@@ -18,10 +20,32 @@ pub fn init(format: LogFormat) -> FlushGuard {
     let (writer, guard) = sink::batched_stderr();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer);
+        .with_writer(writer)
+        .with_ansi(wants_colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").is_some(),
+        ));
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     guard
+}
+
+/// Colour codes only for a person at a terminal: a log file or collector would keep them
+/// as escape sequences. `NO_COLOR` (no-color.org) turns them off everywhere.
+fn wants_colour(stderr_is_terminal: bool, no_color_set: bool) -> bool {
+    stderr_is_terminal && !no_color_set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_colour;
+
+    #[test]
+    fn log_lines_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(wants_colour(true, false));
+        assert!(!wants_colour(false, false), "a file or pipe gets plain text");
+        assert!(!wants_colour(true, true), "NO_COLOR wins over a terminal");
+    }
 }
