@@ -16,6 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
@@ -77,9 +78,13 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-/// Every route of the service.
+/// Every route of the service, behind the middleware every request goes through.
+///
+/// The middleware wraps the routes once, as one service, rather than each route through
+/// `Router::layer`: that boxes every layer around every route, and each request then
+/// cloned about twenty boxed services (6,000 instructions of a 150,000-instruction read).
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/schema.graphql", get(health::schema))
@@ -88,13 +93,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
-        ))
-        .layer(axum::middleware::map_response(explain_timeout))
-        .layer(cors(&state.config.cors_origins))
+        .with_state(state.clone());
+    // Outermost first: the request id is set before the span that records it.
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -104,9 +107,15 @@ pub fn router(state: Arc<AppState>) -> Router {
                         .latency_unit(LatencyUnit::Millis),
                 )),
         )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        .with_state(state)
+        .layer(cors(&state.config.cors_origins))
+        .layer(axum::middleware::map_response(explain_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .service(routes);
+    Router::new().fallback_service(service)
 }
 
 /// The timeout layer answers 408 with an empty body: say what happened, in JSON.
