@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
 use crate::auth::Mode;
 use crate::db::schema::customers;
-use crate::db::{Conn, DbResult, now};
+use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
 use crate::listing::{Direction, PageWindow, like_pattern};
 
@@ -132,7 +132,9 @@ pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Cust
             .find(id)
             .filter(customers::mode.eq(mode.as_str()))
             .select(Customer::as_select())
-            .first(c)
+            .limit(1)
+            .cached_sql()
+            .get_result(c)
             .await
             .optional()
     })?)
@@ -157,7 +159,9 @@ pub async fn find_by_email(conn: &mut Conn, mode: Mode, email: &str) -> DbResult
             .filter(customers::mode.eq(mode.as_str()))
             .filter(customers::email.eq(email))
             .select(Customer::as_select())
-            .first(c)
+            .limit(1)
+            .cached_sql()
+            .get_result(c)
             .await
             .optional()
     })?)
@@ -263,6 +267,7 @@ pub async fn set_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()>
                 customers::password_hash.eq(hash),
                 customers::updated_at.eq(now()),
             ))
+            .cached_sql()
             .execute(c)
             .await
     })?;

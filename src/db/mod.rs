@@ -5,6 +5,7 @@
 //! each backend's connection type so that each is type-checked on its own. Nothing outside
 //! this module names a backend.
 
+mod cached_sql;
 mod connect;
 pub mod json;
 mod migrate;
@@ -20,6 +21,7 @@ use diesel_async::{
 };
 use futures_util::future::BoxFuture;
 
+pub use cached_sql::{CachedSql, CachedSqlExt};
 pub use connect::{DatabaseUrl, PoolOptions};
 pub use migrate::run_migrations;
 

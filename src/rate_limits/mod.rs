@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::rate_limits;
-use crate::db::{Conn, DbResult, now};
+use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
 
 pub use local::LocalCounters;
@@ -126,6 +126,7 @@ impl Window {
                 .do_update()
                 .set(rate_limits::hits.eq(rate_limits::hits + hits))
                 .returning(rate_limits::hits)
+                .cached_sql()
                 .get_result(c)
                 .await
         })?;

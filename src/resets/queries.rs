@@ -8,7 +8,7 @@ use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSor
 use crate::auth::{Mode, secrets};
 use crate::db::json::rg_json_contains;
 use crate::db::schema::customer_password_resets as resets;
-use crate::db::{Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
 use crate::listing::{Direction, PageWindow, like_pattern};
 
@@ -162,6 +162,7 @@ pub async fn expire_pending(
                 .filter(resets::expires_at.gt(now)),
         )
         .set((resets::expires_at.eq(now), resets::updated_at.eq(now)))
+        .cached_sql()
         .execute(c)
         .await
     })?)
@@ -174,7 +175,9 @@ pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Pass
             .find(id)
             .filter(resets::mode.eq(mode.as_str()))
             .select(PasswordReset::as_select())
-            .first(c)
+            .limit(1)
+            .cached_sql()
+            .get_result(c)
             .await
             .optional()
     })?)
@@ -248,6 +251,7 @@ pub async fn redeem(
             resets::updated_at.eq(now),
         ))
         .returning(resets::customer_id)
+        .cached_sql()
         .get_result(c)
         .await
         .optional()
@@ -264,6 +268,7 @@ pub async fn record_failed_attempt(conn: &mut Conn, mode: Mode, id: &str) -> DbR
                 .filter(resets::reset_password_at.is_null()),
         )
         .set(resets::failed_attempts.eq(resets::failed_attempts + 1))
+        .cached_sql()
         .execute(c)
         .await
     })?;
