@@ -1,7 +1,9 @@
 //! Reset queries, written once for both backends.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::case_when;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
@@ -226,53 +228,60 @@ pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> DbResul
         .await)?)
 }
 
-/// Marks a reset used if, and only if, `token_digest` is its token and it is still
-/// pending: the one conditional statement that makes a token single-use. Returns the
-/// customer id when it did.
-pub async fn redeem(
+/// What one redemption attempt did to a pending reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The token was right: the reset is now used. The customer whose password changes.
+    Redeemed(String),
+    /// The token was wrong, and counted against the reset.
+    Counted,
+    /// No pending reset of this id in this mode (unknown, used, expired, or out of
+    /// guesses): nothing changed.
+    NotPending,
+}
+
+/// One attempt at a reset, in one conditional statement: on a pending reset, the right
+/// token marks it used (which makes a token single-use) and a wrong one counts a failed
+/// attempt. Checking and counting in the same statement is what bounds the guesses: under
+/// the row lock, attempts that arrive together are counted one by one, and none is
+/// compared once [`MAX_FAILED_ATTEMPTS`] have failed.
+pub async fn attempt(
     conn: &mut Conn,
     mode: Mode,
     id: &str,
     token_digest: &str,
     now: NaiveDateTime,
-) -> DbResult<Option<String>> {
-    Ok(db_run!(conn, |c| {
+) -> DbResult<Attempt> {
+    let right = || resets::token_digest.eq(token_digest);
+    let outcome: Option<(String, bool)> = db_run!(conn, |c| {
         diesel::update(
             resets::table
                 .find(id)
                 .filter(resets::mode.eq(mode.as_str()))
-                .filter(resets::token_digest.eq(token_digest))
                 .filter(resets::reset_password_at.is_null())
                 .filter(resets::expires_at.gt(now))
                 .filter(resets::failed_attempts.lt(MAX_FAILED_ATTEMPTS)),
         )
         .set((
-            resets::reset_password_at.eq(now),
-            resets::updated_at.eq(now),
+            resets::reset_password_at.eq(case_when(right(), now.into_sql::<Nullable<Timestamp>>())
+                .otherwise(resets::reset_password_at)),
+            resets::failed_attempts
+                .eq(case_when(right(), resets::failed_attempts)
+                    .otherwise(resets::failed_attempts + 1)),
+            resets::updated_at
+                .eq(case_when(right(), now.into_sql::<Timestamp>()).otherwise(resets::updated_at)),
         ))
-        .returning(resets::customer_id)
+        .returning((resets::customer_id, resets::reset_password_at.is_not_null()))
         .cached_sql()
         .get_result(c)
         .await
         .optional()
-    })?)
-}
-
-/// Counts a wrong token against a pending reset.
-pub async fn record_failed_attempt(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<()> {
-    db_run!(conn, |c| {
-        diesel::update(
-            resets::table
-                .find(id)
-                .filter(resets::mode.eq(mode.as_str()))
-                .filter(resets::reset_password_at.is_null()),
-        )
-        .set(resets::failed_attempts.eq(resets::failed_attempts + 1))
-        .cached_sql()
-        .execute(c)
-        .await
     })?;
-    Ok(())
+    Ok(match outcome {
+        Some((customer_id, true)) => Attempt::Redeemed(customer_id),
+        Some((_, false)) => Attempt::Counted,
+        None => Attempt::NotPending,
+    })
 }
 
 /// Applies attribute changes; None when there is no such reset in this mode.

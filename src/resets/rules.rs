@@ -192,9 +192,11 @@ async fn redeem(
         .transaction(move |conn| {
             async move {
                 let at = now();
-                let Some(customer_id) = queries::redeem(conn, mode, &reset_id, &digest, at).await?
-                else {
-                    return Ok(false);
+                let customer_id = match queries::attempt(conn, mode, &reset_id, &digest, at).await?
+                {
+                    queries::Attempt::Redeemed(customer_id) => customer_id,
+                    // A counted failure is committed like a redemption.
+                    queries::Attempt::Counted | queries::Attempt::NotPending => return Ok(false),
                 };
                 customer_queries::set_password(conn, &customer_id, &hash).await?;
                 queries::expire_pending(conn, &customer_id, Some(&reset_id), at).await?;
@@ -207,11 +209,10 @@ async fn redeem(
             .boxed()
         })
         .await?;
-    let mut conn = db.conn().await?;
     if !redeemed {
-        queries::record_failed_attempt(&mut conn, caller.mode, id).await?;
         return Err(ResetError::TokenRefused);
     }
+    let mut conn = db.conn().await?;
     queries::find(&mut conn, caller.mode, id)
         .await?
         .ok_or(ResetError::NotFound)

@@ -97,6 +97,25 @@ on_both_databases! {
         assert_eq!(refused_token(&answer).0, Some("VALIDATION_ERROR"), "even the right token is refused now");
     }
 
+    async fn wrong_tokens_sent_together_are_counted_one_by_one_and_never_past_five(app: TestApp) {
+        use reset_gateway::auth::Mode;
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let guesses = (0..12).map(|guess| {
+            let (app, sales_channel, id) = (&app, &who.sales_channel, &id);
+            async move { redeem(app, sales_channel, id, &format!("guess-{guess}"), NEW_PASSWORD).await }
+        });
+        for answer in futures_util::future::join_all(guesses).await {
+            assert_eq!(refused_token(&answer).0, Some("VALIDATION_ERROR"), "{answer}");
+        }
+        let mut conn = app.state().db.conn().await.unwrap();
+        let stored = reset_gateway::resets::queries::find(&mut conn, Mode::Test, &id).await.unwrap().unwrap();
+        assert_eq!(stored.failed_attempts, 5, "a guess is compared only while fewer than five have failed");
+        assert_eq!(status_of(&app, &who.integration, &id).await, "EXPIRED");
+        let answer = redeem(&app, &who.sales_channel, &id, &token, NEW_PASSWORD).await;
+        assert_eq!(refused_token(&answer).0, Some("VALIDATION_ERROR"), "the right token comes too late");
+    }
+
     async fn sixteen_simultaneous_redemptions_change_the_password_once(app: TestApp) {
         let who = Callers::new(&app).await;
         let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
