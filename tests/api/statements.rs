@@ -63,3 +63,62 @@ async fn list_statements_do_not_grow_with_the_page_on_sqlite() {
 async fn list_statements_do_not_grow_with_the_page_on_postgres() {
     list_statements_do_not_grow_with_the_page(Backend::Postgres).await;
 }
+
+/// The statements PostgreSQL holds prepared for the service's one connection.
+async fn prepared_on_the_connection(app: &TestApp) -> Vec<String> {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let mut conn = app.state().db.conn().await.unwrap();
+    let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
+        panic!("a PostgreSQL connection")
+    };
+    let rows: Vec<Prepared> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load(&mut **conn)
+        .await
+        .unwrap();
+    rows.into_iter().map(|row| row.statement).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_request() {
+    // One connection: every statement below runs on the connection inspected.
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.db_pool_size = 1;
+        c.revocation_refresh = Duration::from_secs(3600);
+        c.rate_limit_resets = 1000;
+    })
+    .await
+    else {
+        return;
+    };
+    let integration = app.token(Role::Integration, Mode::Test).await;
+    let sales_channel = app.token(Role::SalesChannel, Mode::Test).await;
+    app.customer(&integration, "me@example.com", None).await;
+    let (id, _) = create_reset(&app, &integration, "me@example.com").await;
+    let wrong_token = |n: usize| format!("not the token {n}");
+    for n in 0..3 {
+        let answer = crate::fixtures::redeem(
+            &app,
+            &sales_channel,
+            &id,
+            &wrong_token(n),
+            "a long new password",
+        )
+        .await;
+        assert!(!answer["errors"].is_null(), "{answer}");
+    }
+    let prepared = prepared_on_the_connection(&app).await;
+    let kept = |start: &str| prepared.iter().filter(|s| s.starts_with(start)).count();
+    let attempt = "UPDATE \"customer_password_resets\" SET \"reset_password_at\" = CASE";
+    assert_eq!(kept(attempt), 1, "the attempt, once: {prepared:#?}");
+    assert_eq!(
+        kept("INSERT INTO \"rate_limits\""),
+        1,
+        "the reset budget, once: {prepared:#?}"
+    );
+}
