@@ -4,6 +4,8 @@
 //! Lines are written to standard error in batches, by a thread of their own (see
 //! [`sink`]): a request only formats its line and appends it to a buffer.
 
+#[cfg(test)]
+mod captured;
 mod plain;
 mod sink;
 

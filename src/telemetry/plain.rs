@@ -120,13 +120,18 @@ impl Visit for PlainVisitor<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let mut chain = value.to_string();
-        let mut source = value.source();
-        while let Some(cause) = source {
-            let _ = write!(chain, ": {cause}");
-            source = cause.source();
+        // As tracing-subscriber writes it: `error=outer error.sources=[cause, its cause]`.
+        let mut text = value.to_string();
+        if let Some(first) = value.source() {
+            let _ = write!(text, " {}.sources=[{first}", field.name());
+            let mut source = first.source();
+            while let Some(cause) = source {
+                let _ = write!(text, ", {cause}");
+                source = cause.source();
+            }
+            text.push(']');
         }
-        self.record_debug(field, &format_args!("{chain}"));
+        self.record_debug(field, &format_args!("{text}"));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -157,41 +162,15 @@ impl<W: Write> Write for EscapeControls<'_, W> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use tracing_subscriber::fmt::MakeWriter;
-
     use super::*;
+    use crate::telemetry::captured::Captured;
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Captured {
-            self.clone()
-        }
-    }
-
-    impl Captured {
-        /// The lines written, each without its timestamp (the part before two spaces
-        /// or one space and the level).
-        fn lines_without_time(&self) -> Vec<String> {
-            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-            text.lines()
-                .map(|line| line.split_once('Z').expect("a timestamp").1.to_owned())
-                .collect()
-        }
+    /// The lines written, each without its timestamp (everything up to its `Z`).
+    fn lines_without_time(out: &Captured) -> Vec<String> {
+        out.text()
+            .lines()
+            .map(|line| line.split_once('Z').expect("a timestamp").1.to_owned())
+            .collect()
     }
 
     fn log_some_lines() {
@@ -213,7 +192,24 @@ mod tests {
             r#type = 3,
             "no rows"
         );
-        tracing::error!("plain message");
+        let failed = Failed(std::io::Error::other("the disk is full"));
+        tracing::error!(error = &failed as &dyn std::error::Error, "plain message");
+    }
+
+    /// An error with a cause.
+    #[derive(Debug)]
+    struct Failed(std::io::Error);
+
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the write failed")
+        }
+    }
+
+    impl std::error::Error for Failed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[test]
@@ -234,9 +230,15 @@ mod tests {
             .finish();
         tracing::subscriber::with_default(subscriber, log_some_lines);
 
-        let ours = ours.lines_without_time();
+        let ours = lines_without_time(&ours);
         assert_eq!(ours.len(), 3);
-        assert_eq!(ours, theirs.lines_without_time());
+        assert!(
+            ours[2]
+                .ends_with("plain message error=the write failed error.sources=[the disk is full]"),
+            "{}",
+            ours[2]
+        );
+        assert_eq!(ours, lines_without_time(&theirs));
         assert!(ours[0].starts_with("  INFO request{request_id=a1b2 method=POST path=/graphql}: "));
     }
 

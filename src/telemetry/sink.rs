@@ -134,32 +134,12 @@ impl<'a> MakeWriter<'a> for BatchedStderr {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
-    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use tracing_subscriber::fmt::MakeWriter;
 
     use super::{HIGH_WATER, batched};
-
-    /// An output the test can read.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
+    use crate::telemetry::captured::Captured;
 
     #[test]
     fn lines_reach_the_output_in_order_without_the_guard_dropping() {
