@@ -73,9 +73,6 @@ where
         let Some(query_type) = Q::query_id() else {
             return self.0.to_sql(out, backend);
         };
-        if !self.0.is_safe_to_cache_prepared(backend)? {
-            return self.0.to_sql(out, backend);
-        }
         let key = (query_type, TypeId::of::<DB>());
         let known = TEXTS
             .read()
@@ -84,6 +81,11 @@ where
             .copied();
         let text = match known {
             Some(text) => text,
+            // Whether diesel would cache a query of a static type is fixed by the type
+            // too: asked once, when its text is first built.
+            None if !self.0.is_safe_to_cache_prepared(backend)? => {
+                return self.0.to_sql(out, backend);
+            }
             None => {
                 let mut builder = DB::QueryBuilder::default();
                 self.0.to_sql(&mut builder, backend)?;
