@@ -222,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
     run_migrations(&args.database_url).await?;
     let options = PoolOptions {
         max_size: 1,
+        shared_reads: 0,
         acquire_timeout: Duration::from_secs(30),
         statement_timeout: Duration::from_secs(60),
     };

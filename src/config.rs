@@ -74,6 +74,11 @@ pub struct Config {
     #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 10)]
     pub db_pool_size: usize,
 
+    /// PostgreSQL connections that plain reads share, pipelined, beside the pool (0: reads
+    /// check out pooled connections like everything else).
+    #[arg(long, env = "DB_READ_CONNECTIONS", global = true, default_value_t = 2)]
+    pub db_read_connections: usize,
+
     /// How long a request waits for a database connection.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s",
           value_parser = humantime::parse_duration)]
@@ -231,6 +236,7 @@ impl Config {
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
             max_size: self.db_pool_size.max(1),
+            shared_reads: self.db_read_connections,
             acquire_timeout: self.db_acquire_timeout,
             statement_timeout: self.db_statement_timeout,
         }

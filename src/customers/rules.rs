@@ -118,7 +118,7 @@ pub async fn find_visible(
     if caller.role == Role::Customer && !caller.is_customer(id) {
         return Err(CustomerError::NotFound);
     }
-    let mut conn = db.conn().await?;
+    let mut conn = db.read().await?;
     queries::find(&mut conn, caller.mode, id)
         .await?
         .ok_or(CustomerError::NotFound)
@@ -133,7 +133,7 @@ pub async fn list(
     window: PageWindow,
     with_total: bool,
 ) -> Result<(Page<Customer>, Option<i64>), CustomerError> {
-    let mut conn = db.conn().await?;
+    let mut conn = db.read().await?;
     let items = queries::list(&mut conn, caller.mode, filter, sort, window.probe()).await?;
     let total = match with_total {
         true => Some(queries::count(&mut conn, caller.mode, filter).await?),

@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::shared::SharedReads;
 use super::{Db, PgConn, Pool, SqliteConn};
 
 /// A parsed `DATABASE_URL`: PostgreSQL or a SQLite file. Any other scheme is refused.
@@ -61,6 +62,9 @@ impl std::str::FromStr for DatabaseUrl {
 pub struct PoolOptions {
     /// Most connections kept open.
     pub max_size: usize,
+    /// PostgreSQL connections shared by plain reads, beside the pool (0: reads use the
+    /// pool too). See [`Db::read`].
+    pub shared_reads: usize,
     /// How long to wait for a connection before giving up.
     pub acquire_timeout: Duration,
     /// Longest a single statement may run (PostgreSQL `statement_timeout`; SQLite's busy
@@ -77,12 +81,17 @@ impl Db {
                 let setup = pg_setup(statements.clone(), options.statement_timeout);
                 // Broken connections are detected by the connection itself (a closed
                 // socket): no ping per checkout.
-                Pool::Pg(build_pool(
-                    url.expose_secret(),
-                    setup,
-                    RecyclingMethod::Fast,
-                    options,
-                )?)
+                let pool = build_pool(url.expose_secret(), setup, RecyclingMethod::Fast, options)?;
+                let shared = (options.shared_reads > 0).then(|| {
+                    Arc::new(SharedReads::new(
+                        options.shared_reads,
+                        url.clone(),
+                        statements.clone(),
+                        options.statement_timeout,
+                        options.acquire_timeout,
+                    ))
+                });
+                Pool::Pg(pool, shared)
             }
             DatabaseUrl::Sqlite(path) => {
                 configure_sqlite_library();
@@ -134,22 +143,36 @@ fn statement_counter(statements: Arc<AtomicU64>) -> impl Instrumentation {
 
 fn pg_setup(statements: Arc<AtomicU64>, statement_timeout: Duration) -> Setup<PgConn> {
     Box::new(move |url| {
-        let statements = statements.clone();
+        let counter = statement_counter(statements.clone());
         let url = url.to_owned();
-        async move {
-            let mut conn = PgConn::establish(&url).await?;
-            let sql = format!(
-                "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
-                statement_timeout.as_millis()
-            );
-            conn.batch_execute(&sql)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            conn.set_instrumentation(statement_counter(statements));
-            Ok(conn)
-        }
-        .boxed()
+        async move { open_pg(&url, statement_timeout, counter).await }.boxed()
     })
+}
+
+/// Opens one PostgreSQL connection with the service's session settings.
+async fn open_pg(
+    url: &str,
+    statement_timeout: Duration,
+    instrumentation: impl Instrumentation,
+) -> diesel::ConnectionResult<PgConn> {
+    let mut conn = PgConn::establish(url).await?;
+    configure_pg(&mut conn, statement_timeout).await?;
+    conn.set_instrumentation(instrumentation);
+    Ok(conn)
+}
+
+/// The session settings of every PostgreSQL connection.
+pub(super) async fn configure_pg(
+    conn: &mut PgConn,
+    statement_timeout: Duration,
+) -> diesel::ConnectionResult<()> {
+    let sql = format!(
+        "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
+        statement_timeout.as_millis()
+    );
+    conn.batch_execute(&sql)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
 }
 
 /// A SQLite connection keeps working from its open file and cached pages after the file

@@ -10,6 +10,7 @@ mod connect;
 pub mod json;
 mod migrate;
 pub mod schema;
+mod shared;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +25,7 @@ use futures_util::future::BoxFuture;
 pub use cached_sql::{CachedSql, CachedSqlExt};
 pub use connect::{DatabaseUrl, PoolOptions};
 pub use migrate::run_migrations;
+pub use shared::SharedConn;
 
 /// The PostgreSQL connection: diesel-async's native one.
 pub type PgConn = AsyncPgConnection;
@@ -60,7 +62,7 @@ pub type DbResult<T> = Result<T, DbError>;
 
 #[derive(Clone)]
 enum Pool {
-    Pg(DeadPool<PgConn>),
+    Pg(DeadPool<PgConn>, Option<Arc<shared::SharedReads>>),
     Sqlite(DeadPool<SqliteConn>),
 }
 
@@ -78,21 +80,45 @@ pub struct Db {
 #[allow(clippy::large_enum_variant)]
 pub enum Conn {
     /// A PostgreSQL connection.
-    Pg(Object<PgConn>),
+    Pg(PgHandle),
     /// A SQLite connection.
     Sqlite(Object<SqliteConn>),
+}
+
+/// A PostgreSQL connection: one of the pool's, or a shared read connection.
+// Like `Conn`, it lives on the stack for one request; boxing the pooled variant would
+// allocate on every checkout.
+#[allow(clippy::large_enum_variant)]
+pub enum PgHandle {
+    /// Checked out of the pool for this caller alone.
+    Pooled(Object<PgConn>),
+    /// Shared with other readers; see [`Db::read`].
+    Shared(shared::SharedConn),
+}
+
+impl std::ops::Deref for PgHandle {
+    type Target = PgConn;
+
+    fn deref(&self) -> &PgConn {
+        match self {
+            PgHandle::Pooled(c) => c,
+            PgHandle::Shared(c) => c,
+        }
+    }
 }
 
 /// Runs the same query code on whichever backend `conn` is: the one dispatch point.
 ///
 /// `db_run!(conn, |c| expr)` binds `c` to the backend connection and evaluates `expr`
-/// once per backend arm, so each arm is type-checked against its own backend.
+/// once per backend arm, so each arm is type-checked against its own backend. On
+/// PostgreSQL `c` is a `&mut &PgConn`: diesel-async runs statements through a shared
+/// reference, which is what lets a shared read connection pipeline them.
 #[macro_export]
 macro_rules! db_run {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::db::Conn::Pg($c) => {
-                let $c: &mut $crate::db::PgConn = &mut *$c;
+                let $c: &mut &$crate::db::PgConn = &mut &**$c;
                 $body
             }
             $crate::db::Conn::Sqlite($c) => {
@@ -108,9 +134,22 @@ impl Db {
     pub async fn conn(&self) -> DbResult<Conn> {
         let unavailable = |e: &dyn std::fmt::Display| DbError::Unavailable(e.to_string());
         Ok(match &self.pool {
-            Pool::Pg(p) => Conn::Pg(p.get().await.map_err(|e| unavailable(&e))?),
+            Pool::Pg(p, _) => Conn::Pg(PgHandle::Pooled(
+                p.get().await.map_err(|e| unavailable(&e))?,
+            )),
             Pool::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| unavailable(&e))?),
         })
+    }
+
+    /// A connection for plain reads outside a transaction: statements that take no lock
+    /// a writer could hold. On PostgreSQL it is one of the shared read connections
+    /// (when configured), which many requests use at once; anything else gets
+    /// [`Db::conn`]'s.
+    pub async fn read(&self) -> DbResult<Conn> {
+        match &self.pool {
+            Pool::Pg(_, Some(shared)) => Ok(Conn::Pg(PgHandle::Shared(shared.get().await?))),
+            _ => self.conn().await,
+        }
     }
 
     /// One round trip to the database, for readiness checks.
@@ -167,7 +206,7 @@ impl Db {
     /// The name of the backend in use: `postgres` or `sqlite`.
     pub fn backend_name(&self) -> &'static str {
         match self.pool {
-            Pool::Pg(_) => "postgres",
+            Pool::Pg(..) => "postgres",
             Pool::Sqlite(_) => "sqlite",
         }
     }
@@ -175,7 +214,7 @@ impl Db {
     /// Connections in the pool and how many are idle: `(size, available)`.
     pub fn pool_status(&self) -> (usize, usize) {
         let status = match &self.pool {
-            Pool::Pg(p) => p.status(),
+            Pool::Pg(p, _) => p.status(),
             Pool::Sqlite(p) => p.status(),
         };
         (status.size, status.available)
@@ -211,7 +250,7 @@ impl Conn {
     async fn begin(&mut self) -> Result<(), DieselError> {
         match self {
             Conn::Pg(c) => {
-                let c: &mut PgConn = c;
+                let c = c.own()?;
                 <PgConn as AsyncConnection>::TransactionManager::begin_transaction(c).await
             }
             Conn::Sqlite(c) => {
@@ -228,11 +267,29 @@ impl Conn {
     }
 
     async fn commit(&mut self) -> Result<(), DieselError> {
-        db_run!(self, |c| commit_on(c).await)
+        match self {
+            Conn::Pg(c) => commit_on(c.own()?).await,
+            Conn::Sqlite(c) => commit_on(&mut **c).await,
+        }
     }
 
     async fn rollback(&mut self) -> Result<(), DieselError> {
-        db_run!(self, |c| rollback_on(c).await)
+        match self {
+            Conn::Pg(c) => rollback_on(c.own()?).await,
+            Conn::Sqlite(c) => rollback_on(&mut **c).await,
+        }
+    }
+}
+
+impl PgHandle {
+    /// The connection for a transaction, which only a pooled one may hold.
+    fn own(&mut self) -> Result<&mut PgConn, DieselError> {
+        match self {
+            PgHandle::Pooled(c) => Ok(c),
+            PgHandle::Shared(_) => Err(DieselError::QueryBuilderError(
+                "a transaction needs a pooled connection (Db::conn), not a shared one".into(),
+            )),
+        }
     }
 }
 

@@ -62,7 +62,7 @@ impl Loader<String> for CustomerLoader {
     type Error = Arc<DbError>;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, Arc<Customer>>, Self::Error> {
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.db.read().await?;
         let found = customer_queries::find_many(&mut conn, self.mode, ids).await?;
         Ok(found
             .into_iter()
@@ -79,7 +79,7 @@ impl Loader<String> for ResetsByCustomerLoader {
         &self,
         customer_ids: &[String],
     ) -> Result<HashMap<String, Arc<[PasswordReset]>>, Self::Error> {
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.db.read().await?;
         let resets = reset_queries::for_customers(&mut conn, self.mode, customer_ids).await?;
         let mut by_customer: HashMap<String, Vec<PasswordReset>> = customer_ids
             .iter()

@@ -25,7 +25,7 @@ pub async fn identify(state: &AppState, headers: &HeaderMap) -> Caller {
     if let (Some(session_id), Some(customer_id)) =
         (&verified.session_id, &verified.principal.customer_id)
     {
-        let open = match state.db.conn().await {
+        let open = match state.db.read().await {
             Ok(mut conn) => sessions::is_open(&mut conn, session_id, customer_id).await,
             Err(e) => Err(e),
         };

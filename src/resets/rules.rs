@@ -212,7 +212,7 @@ async fn redeem(
     if !redeemed {
         return Err(ResetError::TokenRefused);
     }
-    let mut conn = db.conn().await?;
+    let mut conn = db.read().await?;
     queries::find(&mut conn, caller.mode, id)
         .await?
         .ok_or(ResetError::NotFound)
@@ -220,7 +220,7 @@ async fn redeem(
 
 /// One reset of the caller's mode.
 pub async fn find(db: &Db, caller: &Principal, id: &str) -> Result<PasswordReset, ResetError> {
-    let mut conn = db.conn().await?;
+    let mut conn = db.read().await?;
     queries::find(&mut conn, caller.mode, id)
         .await?
         .ok_or(ResetError::NotFound)
@@ -235,7 +235,7 @@ pub async fn list(
     window: PageWindow,
     with_total: bool,
 ) -> Result<(Page<PasswordReset>, Option<i64>), ResetError> {
-    let mut conn = db.conn().await?;
+    let mut conn = db.read().await?;
     let items = queries::list(&mut conn, caller.mode, filter, sort, window.probe()).await?;
     let total = match with_total {
         true => Some(queries::count(&mut conn, caller.mode, filter).await?),

@@ -24,6 +24,7 @@ mod reset_permissions;
 mod reset_tokens;
 mod schema;
 mod secrets_in_logs;
+mod shared_reads;
 mod shutdown;
 mod statements;
 mod validation_memo;

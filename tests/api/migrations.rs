@@ -67,7 +67,7 @@ async fn both_migration_trees_build_the_same_tables() {
         "SELECT table_name::text AS table_name, column_name::text AS column_name, \
          is_nullable = 'YES' AS nullable FROM information_schema.columns WHERE table_schema = 'public'",
     );
-    let columns: Vec<Column> = diesel_async::RunQueryDsl::load(query, &mut **pg)
+    let columns: Vec<Column> = diesel_async::RunQueryDsl::load(query, &mut &**pg)
         .await
         .unwrap();
     let postgres = shape(columns);

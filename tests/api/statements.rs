@@ -78,7 +78,7 @@ async fn prepared_on_the_connection(app: &TestApp) -> Vec<String> {
         panic!("a PostgreSQL connection")
     };
     let rows: Vec<Prepared> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
-        .load(&mut **conn)
+        .load(&mut &**conn)
         .await
         .unwrap();
     rows.into_iter().map(|row| row.statement).collect()
