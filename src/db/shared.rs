@@ -75,38 +75,40 @@ impl SharedReads {
         }
     }
 
-    /// A shared connection, opening it again when it was lost.
+    /// A shared connection, opening it again when it was lost. Waits at most the
+    /// acquire timeout in all, as a pooled checkout does, however many readers queue
+    /// behind one that is connecting.
     pub(super) async fn get(&self) -> DbResult<SharedConn> {
         let slot = self.pick();
         let reader = Reader::enter(&slot.readers);
-        if let Some(conn) = slot.live() {
-            return Ok(SharedConn {
-                conn,
-                _reader: reader,
-            });
-        }
-        let _one_at_a_time = slot.connecting.lock().await;
-        if let Some(conn) = slot.live() {
-            return Ok(SharedConn {
-                conn,
-                _reader: reader,
-            });
-        }
-        let broken = Arc::new(AtomicBool::new(false));
-        let open = self.open(broken.clone());
-        let conn = match tokio::time::timeout(self.connect_timeout, open).await {
-            Ok(Ok(conn)) => Arc::new(conn),
-            Ok(Err(e)) => return Err(DbError::Unavailable(e.to_string())),
-            Err(_) => return Err(DbError::Unavailable("timed out connecting".into())),
+        let conn = match slot.live() {
+            Some(conn) => conn,
+            None => tokio::time::timeout(self.connect_timeout, self.reopen(slot))
+                .await
+                .map_err(|_| DbError::Unavailable("timed out connecting".into()))??,
         };
-        *slot.lock() = Some(Live {
-            conn: conn.clone(),
-            broken,
-        });
         Ok(SharedConn {
             conn,
             _reader: reader,
         })
+    }
+
+    async fn reopen(&self, slot: &Slot) -> DbResult<Arc<PgConn>> {
+        let _one_at_a_time = slot.connecting.lock().await;
+        if let Some(conn) = slot.live() {
+            return Ok(conn);
+        }
+        let broken = Arc::new(AtomicBool::new(false));
+        let conn = self
+            .open(broken.clone())
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let conn = Arc::new(conn);
+        *slot.lock() = Some(Live {
+            conn: conn.clone(),
+            broken,
+        });
+        Ok(conn)
     }
 
     /// The first connection with room in its pipeline, else the least busy.
