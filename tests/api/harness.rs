@@ -153,6 +153,21 @@ impl TestApp {
         }
     }
 
+    /// Rows of a SQL query run on one of the service's own PostgreSQL connections, for
+    /// checks that only the server can answer (`pg_stat_activity`, prepared statements).
+    pub async fn pg_rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: diesel::QueryableByName<diesel::pg::Pg> + Send + 'static,
+    {
+        let mut conn = self.state.db.conn().await.unwrap();
+        let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
+            panic!("a PostgreSQL connection")
+        };
+        diesel_async::RunQueryDsl::load(diesel::sql_query(sql), &mut &**conn)
+            .await
+            .unwrap()
+    }
+
     /// POSTs a JSON body to `/oauth/token` and returns the status and the JSON answer.
     pub async fn oauth_json(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self

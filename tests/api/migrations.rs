@@ -59,17 +59,12 @@ async fn both_migration_trees_build_the_same_tables() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else {
         return;
     };
-    let mut conn = app.state().db.conn().await.unwrap();
-    let reset_gateway::db::Conn::Pg(pg) = &mut conn else {
-        panic!("expected a PostgreSQL connection");
-    };
-    let query = diesel::sql_query(
-        "SELECT table_name::text AS table_name, column_name::text AS column_name, \
-         is_nullable = 'YES' AS nullable FROM information_schema.columns WHERE table_schema = 'public'",
-    );
-    let columns: Vec<Column> = diesel_async::RunQueryDsl::load(query, &mut &**pg)
-        .await
-        .unwrap();
+    let columns: Vec<Column> = app
+        .pg_rows(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+             is_nullable = 'YES' AS nullable FROM information_schema.columns WHERE table_schema = 'public'",
+        )
+        .await;
     let postgres = shape(columns);
     assert_eq!(
         sqlite, postgres,

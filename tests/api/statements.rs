@@ -66,21 +66,14 @@ async fn list_statements_do_not_grow_with_the_page_on_postgres() {
 
 /// The statements PostgreSQL holds prepared for the service's one connection.
 async fn prepared_on_the_connection(app: &TestApp) -> Vec<String> {
-    use diesel::QueryableByName;
-    use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
+    #[derive(diesel::QueryableByName)]
     struct Prepared {
         #[diesel(sql_type = diesel::sql_types::Text)]
         statement: String,
     }
-    let mut conn = app.state().db.conn().await.unwrap();
-    let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
-        panic!("a PostgreSQL connection")
-    };
-    let rows: Vec<Prepared> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
-        .load(&mut &**conn)
-        .await
-        .unwrap();
+    let rows: Vec<Prepared> = app
+        .pg_rows("SELECT statement FROM pg_prepared_statements")
+        .await;
     rows.into_iter().map(|row| row.statement).collect()
 }
 
