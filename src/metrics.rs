@@ -43,6 +43,8 @@ pub struct Metrics {
     rate_limited: Family<ScopeLabels, Counter>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    read_connections: Gauge,
+    reads_in_flight: Gauge,
     hashes_running: Gauge,
     hashes_waiting: Gauge,
     statements: Gauge,
@@ -52,6 +54,8 @@ pub struct Metrics {
 pub struct Readings {
     /// Connections open in the pool, and how many are idle.
     pub pool: (usize, usize),
+    /// Shared read connections open, and the readers holding them.
+    pub shared_reads: (usize, usize),
     /// Password hashes running, and waiting for a worker.
     pub hashing: (usize, usize),
     /// SQL statements sent since start.
@@ -65,6 +69,7 @@ impl Default for Metrics {
         let latency = LatencyFamily::new_with_constructor(latency_histogram);
         let rate_limited = Family::<ScopeLabels, Counter>::default();
         let (pool_connections, pool_idle) = (Gauge::default(), Gauge::default());
+        let (read_connections, reads_in_flight) = (Gauge::default(), Gauge::default());
         let (hashes_running, hashes_waiting) = (Gauge::default(), Gauge::default());
         let statements = Gauge::default();
         registry.register(
@@ -93,6 +98,16 @@ impl Default for Metrics {
             pool_idle.clone(),
         );
         registry.register(
+            "db_read_connections",
+            "Shared PostgreSQL read connections open",
+            read_connections.clone(),
+        );
+        registry.register(
+            "db_reads_in_flight",
+            "Reads holding a shared read connection",
+            reads_in_flight.clone(),
+        );
+        registry.register(
             "password_hashes_running",
             "Password hashes being computed",
             hashes_running.clone(),
@@ -114,6 +129,8 @@ impl Default for Metrics {
             rate_limited,
             pool_connections,
             pool_idle,
+            read_connections,
+            reads_in_flight,
             hashes_running,
             hashes_waiting,
             statements,
@@ -149,6 +166,8 @@ impl Metrics {
     pub fn render(&self, readings: Readings) -> String {
         self.pool_connections.set(readings.pool.0 as i64);
         self.pool_idle.set(readings.pool.1 as i64);
+        self.read_connections.set(readings.shared_reads.0 as i64);
+        self.reads_in_flight.set(readings.shared_reads.1 as i64);
         self.hashes_running.set(readings.hashing.0 as i64);
         self.hashes_waiting.set(readings.hashing.1 as i64);
         self.statements

@@ -211,6 +211,15 @@ impl Db {
         }
     }
 
+    /// Shared read connections open, and the readers holding them: `(open, readers)`;
+    /// `(0, 0)` without them.
+    pub fn read_status(&self) -> (usize, usize) {
+        match &self.pool {
+            Pool::Pg(_, Some(shared)) => shared.status(),
+            _ => (0, 0),
+        }
+    }
+
     /// Connections in the pool and how many are idle: `(size, available)`.
     pub fn pool_status(&self) -> (usize, usize) {
         let status = match &self.pool {

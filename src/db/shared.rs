@@ -111,6 +111,16 @@ impl SharedReads {
         Ok(conn)
     }
 
+    /// Connections open, and readers holding them.
+    pub(super) fn status(&self) -> (usize, usize) {
+        let open = self.slots.iter().filter(|s| s.live().is_some()).count();
+        let readers = self.slots.iter();
+        (
+            open,
+            readers.map(|s| s.readers.load(Ordering::Relaxed)).sum(),
+        )
+    }
+
     /// The first connection with room in its pipeline, else the least busy.
     fn pick(&self) -> &Slot {
         let readers = |slot: &&Slot| slot.readers.load(Ordering::Relaxed);

@@ -44,6 +44,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let readings = crate::metrics::Readings {
         pool: state.db.pool_status(),
+        shared_reads: state.db.read_status(),
         hashing: state.hasher.queue(),
         statements: state.db.statements_sent(),
     };

@@ -20,18 +20,13 @@ async fn backends_that_read_a_reset(app: &TestApp) -> Vec<i32> {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         pid: i32,
     }
-    let mut conn = app.state().db.conn().await.unwrap();
-    let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
-        panic!("a PostgreSQL connection")
-    };
-    let rows: Vec<Backend> = diesel::sql_query(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-         AND pid <> pg_backend_pid() \
-         AND query LIKE 'SELECT %FROM \"customer_password_resets\" WHERE%'",
-    )
-    .load(&mut &**conn)
-    .await
-    .unwrap();
+    let rows: Vec<Backend> = app
+        .pg_rows(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() \
+             AND query LIKE 'SELECT %FROM \"customer_password_resets\" WHERE%'",
+        )
+        .await;
     rows.into_iter().map(|row| row.pid).collect()
 }
 
@@ -61,6 +56,21 @@ async fn reads_sent_together_all_travel_on_the_one_configured_read_connection() 
     }
     let readers = backends_that_read_a_reset(&app).await;
     assert_eq!(readers.len(), 1, "server processes that read: {readers:?}");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "reset_gateway_db_read_connections 1\n",
+        "reset_gateway_db_reads_in_flight 0\n",
+    ] {
+        assert!(metrics.contains(line), "{line:?} in:\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
