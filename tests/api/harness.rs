@@ -168,6 +168,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GETs `path` and returns the body as text (`/metrics`, `/schema.graphql`).
+    pub async fn get_text(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.base_url);
+        let response = self.http.get(url).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     /// POSTs a JSON body to `/oauth/token` and returns the status and the JSON answer.
     pub async fn oauth_json(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self

@@ -91,7 +91,7 @@ on_both_databases! {
         assert_eq!(header(&response, "x-ratelimit-limit"), "3");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS");
-        let metrics = limited.http.get(format!("{}/metrics", limited.base_url)).send().await.unwrap().text().await.unwrap();
+        let metrics = limited.get_text("/metrics").await;
         assert!(metrics.contains("reset_gateway_rate_limited_total{scope=\"graphql\"} 1"), "{metrics}");
     }
 

@@ -5,15 +5,7 @@ use crate::harness::{Backend, TestApp};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committed_schema_is_the_served_schema() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let served = app
-        .http
-        .get(format!("{}/schema.graphql", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let served = app.get_text("/schema.graphql").await;
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert_same_schema(&served, &committed);

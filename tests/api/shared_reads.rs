@@ -56,15 +56,7 @@ async fn reads_sent_together_all_travel_on_the_one_configured_read_connection() 
     }
     let readers = backends_that_read_a_reset(&app).await;
     assert_eq!(readers.len(), 1, "server processes that read: {readers:?}");
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_text("/metrics").await;
     for line in [
         "reset_gateway_db_read_connections 1\n",
         "reset_gateway_db_reads_in_flight 0\n",
