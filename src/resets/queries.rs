@@ -229,10 +229,10 @@ pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> DbResul
 }
 
 /// What one redemption attempt did to a pending reset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Attempt {
-    /// The token was right: the reset is now used. The customer whose password changes.
-    Redeemed(String),
+    /// The token was right: the reset, now used, as the statement left it.
+    Redeemed(Box<PasswordReset>),
     /// The token was wrong, and counted against the reset.
     Counted,
     /// No pending reset of this id in this mode (unknown, used, expired, or out of
@@ -253,7 +253,7 @@ pub async fn attempt(
     now: NaiveDateTime,
 ) -> DbResult<Attempt> {
     let right = || resets::token_digest.eq(token_digest);
-    let outcome: Option<(String, bool)> = db_run!(conn, |c| {
+    let outcome: Option<(PasswordReset, bool)> = db_run!(conn, |c| {
         diesel::update(
             resets::table
                 .find(id)
@@ -271,14 +271,17 @@ pub async fn attempt(
             resets::updated_at
                 .eq(case_when(right(), now.into_sql::<Timestamp>()).otherwise(resets::updated_at)),
         ))
-        .returning((resets::customer_id, resets::reset_password_at.is_not_null()))
+        .returning((
+            PasswordReset::as_returning(),
+            resets::reset_password_at.is_not_null(),
+        ))
         .cached_sql()
         .get_result(c)
         .await
         .optional()
     })?;
     Ok(match outcome {
-        Some((customer_id, true)) => Attempt::Redeemed(customer_id),
+        Some((reset, true)) => Attempt::Redeemed(Box::new(reset)),
         Some((_, false)) => Attempt::Counted,
         None => Attempt::NotPending,
     })

@@ -188,34 +188,32 @@ async fn redeem(
         .touches_attributes()
         .then(|| changes.attribute_update());
     let (mode, reset_id) = (caller.mode, id.to_owned());
-    let redeemed = db
-        .transaction(move |conn| {
-            async move {
-                let at = now();
-                let customer_id = match queries::attempt(conn, mode, &reset_id, &digest, at).await?
-                {
-                    queries::Attempt::Redeemed(customer_id) => customer_id,
-                    // A counted failure is committed like a redemption.
-                    queries::Attempt::Counted | queries::Attempt::NotPending => return Ok(false),
-                };
-                customer_queries::set_password(conn, &customer_id, &hash).await?;
-                queries::expire_pending(conn, &customer_id, Some(&reset_id), at).await?;
-                sessions::end_all_for_customer(conn, &customer_id).await?;
-                if let Some(attributes) = &attributes {
-                    queries::update(conn, mode, &reset_id, attributes).await?;
+    db.transaction(move |conn| {
+        async move {
+            let at = now();
+            let reset = match queries::attempt(conn, mode, &reset_id, &digest, at).await? {
+                queries::Attempt::Redeemed(reset) => *reset,
+                // Ok(Err): a counted failure is committed, like a redemption.
+                queries::Attempt::Counted | queries::Attempt::NotPending => {
+                    return Ok(Err(ResetError::TokenRefused));
                 }
-                Ok::<_, ResetError>(true)
+            };
+            let customer_id = &reset.customer_id;
+            customer_queries::set_password(conn, customer_id, &hash).await?;
+            queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
+            sessions::end_all_for_customer(conn, customer_id).await?;
+            // The answer is the reset as this transaction leaves it: no read after it.
+            match &attributes {
+                Some(attributes) => queries::update(conn, mode, &reset_id, attributes)
+                    .await?
+                    .ok_or(ResetError::NotFound)
+                    .map(Ok),
+                None => Ok(Ok(reset)),
             }
-            .boxed()
-        })
-        .await?;
-    if !redeemed {
-        return Err(ResetError::TokenRefused);
-    }
-    let mut conn = db.read().await?;
-    queries::find(&mut conn, caller.mode, id)
-        .await?
-        .ok_or(ResetError::NotFound)
+        }
+        .boxed()
+    })
+    .await?
 }
 
 /// One reset of the caller's mode.

@@ -48,6 +48,27 @@ on_both_databases! {
         assert_eq!(status, 400);
     }
 
+    async fn an_integration_redeeming_with_a_reference_gets_the_used_reset_with_it(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let redeemed = app
+            .graphql(
+                Some(&who.integration),
+                "mutation($id: ID!, $token: String!) {
+                    updateCustomerPasswordReset(id: $id, input: {
+                        resetPasswordToken: $token, customerPassword: \"a new and long password\",
+                        reference: \"crm-42\"
+                    }) { id status reference resetPasswordAt }
+                }",
+                json!({ "id": id, "token": token }),
+            )
+            .await;
+        let reset = &redeemed["data"]["updateCustomerPasswordReset"];
+        assert_eq!(reset["status"], "USED", "{redeemed}");
+        assert_eq!(reset["reference"], "crm-42", "{redeemed}");
+        assert!(reset["resetPasswordAt"].is_string(), "{redeemed}");
+    }
+
     async fn a_reset_ends_the_customers_earlier_tokens(app: TestApp) {
         let who = Callers::new(&app).await;
         let (_, before) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;
