@@ -133,7 +133,7 @@ where
         .build()?)
 }
 
-fn statement_counter(statements: Arc<AtomicU64>) -> impl Instrumentation {
+pub(super) fn statement_counter(statements: Arc<AtomicU64>) -> impl Instrumentation {
     move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { .. } = event {
             statements.fetch_add(1, Ordering::Relaxed);

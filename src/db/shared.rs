@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diesel::connection::InstrumentationEvent;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -153,16 +153,17 @@ impl SharedReads {
 
     /// Counts statements as the pool's connections do, and marks the connection lost
     /// when a statement could not reach the server (no SQLSTATE: a closed socket).
-    fn instrumentation(&self, broken: Arc<AtomicBool>) -> impl diesel::connection::Instrumentation {
-        let statements = self.statements.clone();
-        move |event: InstrumentationEvent<'_>| match event {
-            InstrumentationEvent::StartQuery { .. } => {
-                statements.fetch_add(1, Ordering::Relaxed);
-            }
-            InstrumentationEvent::FinishQuery {
+    fn instrumentation(&self, broken: Arc<AtomicBool>) -> impl Instrumentation {
+        let mut count = super::connect::statement_counter(self.statements.clone());
+        move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::FinishQuery {
                 error: Some(error), ..
-            } if is_connection_lost(error) => broken.store(true, Ordering::Relaxed),
-            _ => {}
+            } = &event
+                && is_connection_lost(error)
+            {
+                broken.store(true, Ordering::Relaxed);
+            }
+            count.on_connection_event(event);
         }
     }
 }
