@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod customers;
 pub mod db;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
     pub root_fields: std::collections::HashSet<String>,
+    /// The clock the time-based rules read (the system's, or a test's manual one).
+    pub clock: clock::Clock,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -66,6 +69,11 @@ impl App {
     /// Opens the database (running pending migrations), loads the signing key and binds
     /// the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, clock::Clock::system()).await
+    }
+
+    /// As [`App::build`], with the time read from `clock` (tests advance a manual one).
+    pub async fn build_with_clock(config: Config, clock: clock::Clock) -> anyhow::Result<App> {
         db::run_migrations(&config.database_url).await?;
         let db = Db::connect(&config.database_url, &config.pool_options()).await?;
         if let Err(error) = db.refresh_planner_statistics().await {
@@ -102,6 +110,7 @@ impl App {
             metrics: metrics::Metrics::default(),
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
+            clock,
         });
         Ok(App { listener, state })
     }
@@ -121,8 +130,9 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let rate_sync = tokio::spawn(sync_rate_limits(self.state.clone()));
+        let clock = &self.state.clock;
+        let housekeeping = tokio::spawn(clock.scope(housekeeping(self.state.clone())));
+        let rate_sync = tokio::spawn(clock.scope(sync_rate_limits(self.state.clone())));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -133,7 +143,7 @@ impl App {
         housekeeping.abort();
         rate_sync.abort();
         // The hits counted since the last sync still belong to the shared budget.
-        if let Err(error) = sync_rate_limits_once(&self.state).await {
+        if let Err(error) = clock.scope(sync_rate_limits_once(&self.state)).await {
             tracing::warn!(%error, "rate-limit hits not synced at shutdown");
         }
         Ok(served?)

@@ -13,7 +13,7 @@ mod local;
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -102,7 +102,7 @@ impl Window {
     /// The current window of `budget` for `scope` and `subject`.
     fn current(scope: &str, subject: &str, budget: Budget) -> Window {
         let interval = budget.interval.as_secs().max(1) as i64;
-        let window = Utc::now().timestamp() / interval;
+        let window = crate::clock::unix_seconds() / interval;
         let expires_at = DateTime::from_timestamp((window + 1) * interval, 0)
             .map(|t| t.naive_utc())
             .unwrap_or_else(now);
