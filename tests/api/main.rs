@@ -9,6 +9,7 @@ mod cli;
 mod customers;
 mod database_faults;
 mod fuzz;
+mod integrator_fields;
 mod limits;
 mod migrations;
 mod modes;
