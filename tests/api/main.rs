@@ -1,5 +1,6 @@
 //! Integration tests: the real service, on SQLite and PostgreSQL, over HTTP.
 
+mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
