@@ -159,7 +159,7 @@ pub struct Config {
     pub max_aliases: usize,
 
     /// Folder holding GraphiQL's files (`scripts/fetch-graphiql.sh` fills it); without
-    /// them, GraphiQL loads from a CDN.
+    /// them, GraphiQL loads from a CDN (exact versions, pinned by their integrity hashes).
     #[arg(
         long,
         env = "GRAPHIQL_ASSETS",

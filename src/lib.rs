@@ -11,6 +11,7 @@ pub mod customers;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod integrator_fields;
 pub mod listing;
 pub mod metrics;
 pub mod rate_limits;

@@ -100,6 +100,9 @@ pub enum CustomerError {
     /// The caller may not do this.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// The caller may not write this field.
+    #[error("not allowed to write {}", .0.pointer)]
+    ForbiddenField(FieldProblem),
     /// An input value was refused.
     #[error("invalid input at {}: {}", .0.pointer, .0.key)]
     Invalid(FieldProblem),
@@ -109,4 +112,14 @@ pub enum CustomerError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+}
+
+impl From<crate::integrator_fields::WriteRefused> for CustomerError {
+    fn from(refused: crate::integrator_fields::WriteRefused) -> Self {
+        use crate::integrator_fields::WriteRefused;
+        match refused {
+            WriteRefused::Forbidden(problem) => CustomerError::ForbiddenField(problem),
+            WriteRefused::Invalid(problem) => CustomerError::Invalid(problem),
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The customer operations and their rules beyond the role table (which the GraphQL
 //! guards hold): customers reach only themselves, a password is set this way only for a
-//! guest and only by an integration, emails are unique per mode.
+//! guest and only by an integration, emails are unique per mode, the integrator's fields
+//! are written by integrations only ([`crate::integrator_fields`]), and a new email
+//! expires the customer's pending resets.
 
 use futures_util::FutureExt;
 
@@ -9,7 +11,9 @@ use super::{Customer, CustomerError, CustomerFilter, CustomerSort, Email};
 use crate::auth::password::{Password, PasswordHasher};
 use crate::auth::{Principal, Role, secrets, sessions};
 use crate::db::{Db, now};
+use crate::integrator_fields::IntegratorWrites;
 use crate::listing::{FieldProblem, Page, PageWindow};
+use crate::resets::queries as reset_queries;
 
 /// What a new customer is made of.
 #[derive(Debug, Default)]
@@ -84,6 +88,13 @@ pub async fn create(
     caller: &Principal,
     input: NewCustomerInput,
 ) -> Result<Customer, CustomerError> {
+    let metadata = input.metadata.as_ref().map(metadata_text);
+    IntegratorWrites {
+        reference: input.reference.as_deref().map(Some),
+        reference_origin: input.reference_origin.as_deref().map(Some),
+        metadata: metadata.as_deref(),
+    }
+    .check(caller.role)?;
     let email = parse_email(&input.email)?;
     let password_hash = match &input.password {
         Some(password) => Some(hash_new_password(hasher, password).await?),
@@ -97,7 +108,7 @@ pub async fn create(
         password_hash,
         reference: input.reference,
         reference_origin: input.reference_origin,
-        metadata: metadata_text(&input.metadata.unwrap_or_default()),
+        metadata: metadata.unwrap_or_else(|| metadata_text(&Default::default())),
         created_at,
         updated_at: created_at,
     };
@@ -159,6 +170,13 @@ pub async fn update(
             "only integrations may set a password",
         ));
     }
+    let metadata = changes.metadata.as_ref().map(metadata_text);
+    IntegratorWrites {
+        reference: changes.reference.as_ref().map(Option::as_deref),
+        reference_origin: changes.reference_origin.as_ref().map(Option::as_deref),
+        metadata: metadata.as_deref(),
+    }
+    .check(caller.role)?;
     let email = changes.email.as_deref().map(parse_email).transpose()?;
     // Hash before any transaction opens: argon2 must not hold a connection or a lock.
     let password_hash = match &changes.password {
@@ -169,13 +187,17 @@ pub async fn update(
         email: email.map(|e| e.as_str().to_owned()),
         reference: changes.reference,
         reference_origin: changes.reference_origin,
-        metadata: changes.metadata.as_ref().map(metadata_text),
+        metadata,
         updated_at: Some(now()),
     };
     let mode = caller.mode;
     let id = id.to_owned();
     db.transaction(move |conn| {
         async move {
+            let old_email = match &update.email {
+                Some(_) => queries::find(conn, mode, &id).await?.map(|c| c.email),
+                None => None,
+            };
             let updated = queries::update(conn, mode, &id, &update)
                 .await
                 .map_err(|e| match e {
@@ -183,6 +205,10 @@ pub async fn update(
                     e => CustomerError::from(e),
                 })?
                 .ok_or(CustomerError::NotFound)?;
+            if old_email.is_some_and(|old| old != updated.email) {
+                // A reset mailed to the old address must not take over the account.
+                reset_queries::expire_pending(conn, &id, None, now()).await?;
+            }
             let Some(hash) = password_hash else {
                 return Ok(updated);
             };

@@ -73,7 +73,8 @@ pub struct PoolOptions {
 }
 
 impl Db {
-    /// Opens the pool for `url`. SQLite's file and folder are created when missing.
+    /// Opens the pool for `url`. SQLite's file and folder are created when missing,
+    /// readable by this user only (see [`files`](super::files)).
     pub async fn connect(url: &DatabaseUrl, options: &PoolOptions) -> anyhow::Result<Db> {
         let statements = Arc::new(AtomicU64::new(0));
         let pool = match url {
@@ -95,9 +96,7 @@ impl Db {
             }
             DatabaseUrl::Sqlite(path) => {
                 configure_sqlite_library();
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
-                }
+                super::files::prepare_sqlite_file(path)?;
                 let setup = sqlite_setup(statements.clone(), options.statement_timeout);
                 let recycle = sqlite_file_check(path.clone());
                 let path = path.to_string_lossy().into_owned();

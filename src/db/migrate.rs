@@ -33,19 +33,13 @@ pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
             .await?
         }
         DatabaseUrl::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
+            super::files::prepare_sqlite_file(path)?;
             let lock_path = path.with_extension("migrate-lock");
             let path = path.to_string_lossy().into_owned();
             tokio::task::spawn_blocking(move || {
                 // SQLite has no advisory lock: an exclusive lock on a file beside the
                 // database serialises instances that start at once.
-                let lock = std::fs::File::options()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&lock_path)?;
+                let lock = super::files::open_private(&lock_path)?;
                 lock.lock()?;
                 super::connect::configure_sqlite_library();
                 let mut conn = diesel::SqliteConnection::establish(&path)?;

@@ -7,6 +7,7 @@
 
 mod cached_sql;
 mod connect;
+mod files;
 pub mod json;
 mod migrate;
 pub mod schema;

@@ -169,11 +169,11 @@ pub struct CreateCustomerInput {
     /// Password; leave it out to create a guest.
     #[graphql(secret)]
     pub password: Option<String>,
-    /// Your own identifier for the customer.
+    /// Your own identifier for the customer (integrations only; at most 255 characters).
     pub reference: Option<String>,
-    /// Where `reference` comes from.
+    /// Where `reference` comes from (integrations only; at most 255 characters).
     pub reference_origin: Option<String>,
-    /// Key-value pairs to attach (a JSON object).
+    /// Key-value pairs to attach, a JSON object (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
 }
 
@@ -186,11 +186,11 @@ pub struct UpdateCustomerInput {
     /// it through a password reset.
     #[graphql(secret)]
     pub password: Option<String>,
-    /// New reference.
+    /// New reference (integrations only; at most 255 characters).
     pub reference: MaybeUndefined<String>,
-    /// New reference origin.
+    /// New reference origin (integrations only; at most 255 characters).
     pub reference_origin: MaybeUndefined<String>,
-    /// New metadata (replaces the old).
+    /// New metadata, replacing the old (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
 }
 
@@ -311,7 +311,7 @@ impl CustomerMutation {
 
     /// Changes a customer: integrations any of their mode, a customer themself. Only an
     /// integration may give a guest a password; an existing password is never replaced
-    /// this way.
+    /// this way. A new email expires the customer's pending password resets.
     #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
     async fn update_customer(
         &self,

@@ -22,6 +22,8 @@ pub enum ApiError {
     InvalidToken(&'static str),
     /// The token may not do this.
     Unauthorized(&'static str),
+    /// The token may not write this input field (`extensions.pointer` says which).
+    UnauthorizedField(FieldProblem),
     /// No such record for this caller.
     NotFound(&'static str),
     /// An input value was refused.
@@ -35,7 +37,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidToken(_) => "INVALID_TOKEN",
-            ApiError::Unauthorized(_) => "UNAUTHORIZED",
+            ApiError::Unauthorized(_) | ApiError::UnauthorizedField(_) => "UNAUTHORIZED",
             ApiError::NotFound(_) => "RECORD_NOT_FOUND",
             ApiError::Invalid(_) => "VALIDATION_ERROR",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -48,6 +50,7 @@ impl ApiError {
         let (message, problem) = match self {
             ApiError::InvalidToken(why) | ApiError::Unauthorized(why) => (why.to_owned(), None),
             ApiError::NotFound(what) => (format!("{what} not found"), None),
+            ApiError::UnauthorizedField(problem) => (problem.message.clone(), Some(problem)),
             ApiError::Invalid(problem) => (
                 format!(
                     "{} {}",
@@ -84,6 +87,7 @@ impl From<CustomerError> for ApiError {
         match e {
             CustomerError::NotFound => ApiError::NotFound("customer"),
             CustomerError::Forbidden(why) => ApiError::Unauthorized(why),
+            CustomerError::ForbiddenField(problem) => ApiError::UnauthorizedField(problem),
             CustomerError::Invalid(problem) => ApiError::Invalid(problem),
             CustomerError::Db(e) => e.into(),
             CustomerError::Hash(e) => ApiError::Internal(e.into()),
@@ -96,6 +100,7 @@ impl From<ResetError> for ApiError {
         match e {
             ResetError::NotFound => ApiError::NotFound("customer password reset"),
             ResetError::Forbidden(why) => ApiError::Unauthorized(why),
+            ResetError::ForbiddenField(problem) => ApiError::UnauthorizedField(problem),
             ResetError::Invalid(problem) => ApiError::Invalid(problem),
             ResetError::TokenRefused => ApiError::Invalid(FieldProblem::new(
                 "/input/resetPasswordToken",

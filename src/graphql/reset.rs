@@ -215,11 +215,11 @@ pub struct CustomerPasswordResetSort {
 pub struct CreateCustomerPasswordResetInput {
     /// The email of the customer whose password is to be reset.
     pub customer_email: String,
-    /// Your own identifier for the reset.
+    /// Your own identifier for the reset (integrations only; at most 255 characters).
     pub reference: Option<String>,
-    /// Where `reference` comes from.
+    /// Where `reference` comes from (integrations only; at most 255 characters).
     pub reference_origin: Option<String>,
-    /// Key-value pairs to attach (a JSON object).
+    /// Key-value pairs to attach, a JSON object (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
 }
 
@@ -234,11 +234,11 @@ pub struct UpdateCustomerPasswordResetInput {
     /// The customer's new password (8 to 256 characters by default).
     #[graphql(secret)]
     pub customer_password: Option<String>,
-    /// New reference.
+    /// New reference (integrations only; at most 255 characters).
     pub reference: MaybeUndefined<String>,
-    /// New reference origin.
+    /// New reference origin (integrations only; at most 255 characters).
     pub reference_origin: MaybeUndefined<String>,
-    /// New metadata (replaces the old).
+    /// New metadata, replacing the old (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
 }
 

@@ -138,6 +138,9 @@ pub enum ResetError {
     /// The caller may not do this.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// The caller may not write this field.
+    #[error("not allowed to write {}", .0.pointer)]
+    ForbiddenField(FieldProblem),
     /// An input value was refused.
     #[error("invalid input at {}: {}", .0.pointer, .0.key)]
     Invalid(FieldProblem),
@@ -150,4 +153,14 @@ pub enum ResetError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+}
+
+impl From<crate::integrator_fields::WriteRefused> for ResetError {
+    fn from(refused: crate::integrator_fields::WriteRefused) -> Self {
+        use crate::integrator_fields::WriteRefused;
+        match refused {
+            WriteRefused::Forbidden(problem) => ResetError::ForbiddenField(problem),
+            WriteRefused::Invalid(problem) => ResetError::Invalid(problem),
+        }
+    }
 }

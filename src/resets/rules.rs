@@ -1,5 +1,6 @@
 //! The reset operations and their rules (DESIGN section 4). The role table itself is held
-//! by the GraphQL guards.
+//! by the GraphQL guards; the integrator's fields are written by integrations only
+//! ([`crate::integrator_fields`]).
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::auth::password::{Password, PasswordHasher};
 use crate::auth::{Principal, Role, secrets, sessions};
 use crate::customers::{Email, EmailProblem, queries as customer_queries};
 use crate::db::{Db, now};
+use crate::integrator_fields::IntegratorWrites;
 use crate::listing::{FieldProblem, Page, PageWindow};
 
 /// What a new reset is made of.
@@ -56,13 +58,21 @@ impl ResetChanges {
         self.reference.is_some() || self.reference_origin.is_some() || self.metadata.is_some()
     }
 
-    fn attribute_update(&self) -> ResetUpdate {
-        ResetUpdate {
+    /// The attribute changes, once `role` is known to be allowed to make them.
+    fn attribute_update(&self, role: Role) -> Result<ResetUpdate, ResetError> {
+        let metadata = self.metadata.as_ref().map(metadata_text);
+        IntegratorWrites {
+            reference: self.reference.as_ref().map(Option::as_deref),
+            reference_origin: self.reference_origin.as_ref().map(Option::as_deref),
+            metadata: metadata.as_deref(),
+        }
+        .check(role)?;
+        Ok(ResetUpdate {
             reference: self.reference.clone(),
             reference_origin: self.reference_origin.clone(),
-            metadata: self.metadata.as_ref().map(metadata_text),
+            metadata,
             updated_at: Some(now()),
-        }
+        })
     }
 }
 
@@ -92,6 +102,13 @@ pub async fn create(
             message,
         ))
     })?;
+    let metadata = input.metadata.as_ref().map(metadata_text);
+    IntegratorWrites {
+        reference: input.reference.as_deref().map(Some),
+        reference_origin: input.reference_origin.as_deref().map(Some),
+        metadata: metadata.as_deref(),
+    }
+    .check(caller.role)?;
     let mut conn = db.conn().await?;
     let customer = customer_queries::find_by_email(&mut conn, caller.mode, email.as_str())
         .await?
@@ -114,7 +131,7 @@ pub async fn create(
         expires_at: created_at + ttl,
         reference: input.reference,
         reference_origin: input.reference_origin,
-        metadata: metadata_text(&input.metadata.unwrap_or_default()),
+        metadata: metadata.unwrap_or_else(|| metadata_text(&Default::default())),
         created_at,
         updated_at: created_at,
     };
@@ -144,22 +161,25 @@ pub async fn update(
     changes: ResetChanges,
 ) -> Result<PasswordReset, ResetError> {
     let integration = caller.role == Role::Integration;
-    if !integration && changes.touches_attributes() {
-        return Err(ResetError::Forbidden(
-            "only integrations may change a reset's reference or metadata",
-        ));
-    }
+    let attributes = changes
+        .touches_attributes()
+        .then(|| changes.attribute_update(caller.role))
+        .transpose()?;
     match (&changes.reset_password_token, &changes.customer_password) {
         (None, None) if integration => {
             let mut conn = db.conn().await?;
-            queries::update(&mut conn, caller.mode, id, &changes.attribute_update())
+            let attributes = attributes.unwrap_or_else(|| ResetUpdate {
+                updated_at: Some(now()),
+                ..Default::default()
+            });
+            queries::update(&mut conn, caller.mode, id, &attributes)
                 .await?
                 .ok_or(ResetError::NotFound)
         }
         (None, _) => Err(blank("/input/resetPasswordToken")),
         (Some(_), None) => Err(blank("/input/customerPassword")),
         (Some(token), Some(password)) => {
-            redeem(db, hasher, caller, id, token, password, &changes).await
+            redeem(db, hasher, caller, id, token, password, attributes).await
         }
     }
 }
@@ -171,7 +191,7 @@ async fn redeem(
     id: &str,
     token: &SecretString,
     password: &Password,
-    changes: &ResetChanges,
+    attributes: Option<ResetUpdate>,
 ) -> Result<PasswordReset, ResetError> {
     hasher.check(password).map_err(|problem| {
         ResetError::Invalid(FieldProblem::new(
@@ -184,9 +204,6 @@ async fn redeem(
     // Every attempt pays it, so a wrong token costs the same as a right one.
     let hash = hasher.hash(password).await?;
     let digest = secrets::digest(token.expose_secret());
-    let attributes = changes
-        .touches_attributes()
-        .then(|| changes.attribute_update());
     let (mode, reset_id) = (caller.mode, id.to_owned());
     db.transaction(move |conn| {
         async move {

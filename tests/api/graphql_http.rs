@@ -427,7 +427,13 @@ async fn graphiql_is_served_from_the_service_when_its_files_are_installed() {
     })
     .await
     .unwrap();
-    let html = page(&local).await.unwrap().text().await.unwrap();
+    let response = page(&local).await.unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self' 'sha256-"), "{policy}");
+    let html = response.text().await.unwrap();
     assert!(
         html.contains("/graphiql/graphiql.min.js")
             && !html.contains("unpkg")
@@ -444,6 +450,77 @@ async fn graphiql_is_served_from_the_service_when_its_files_are_installed() {
         "text/javascript; charset=utf-8"
     );
     assert_eq!(script.text().await.unwrap(), "/* graphiql.min.js */");
+}
+
+/// The `<script src>` and stylesheet `<link>` tags of a page.
+fn external_tags(html: &str) -> Vec<&str> {
+    html.split('<')
+        .filter(|tag| tag.starts_with("script src=") || tag.starts_with("link rel=\"stylesheet\""))
+        .map(|tag| tag.split('>').next().unwrap())
+        .collect()
+}
+
+/// The page's inline scripts (tags without `src`).
+fn inline_scripts(html: &str) -> Vec<&str> {
+    html.split("<script>")
+        .skip(1)
+        .map(|rest| rest.split("</script>").next().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphiql_fallback_pins_its_cdn_files_by_hash_and_sends_a_policy() {
+    use base64::Engine as _;
+    let fallback = app().await;
+    let response = fallback
+        .http
+        .get(url(&fallback))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    let policy = response
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .expect("a Content-Security-Policy header");
+    let html = response.text().await.unwrap();
+    let tags = external_tags(&html);
+    assert_eq!(
+        tags.len(),
+        4,
+        "React, ReactDOM, GraphiQL and its stylesheet: {html}"
+    );
+    for tag in tags {
+        assert!(tag.contains("integrity=\"sha384-"), "{tag}");
+        assert!(tag.contains("crossorigin=\"anonymous\""), "{tag}");
+        let version = tag
+            .split('@')
+            .nth(1)
+            .and_then(|v| v.split('/').next())
+            .unwrap_or("");
+        assert!(
+            version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+            "an exact version: {tag}"
+        );
+    }
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    let scripts = policy
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap();
+    assert!(
+        !scripts.contains("unsafe-inline") && !scripts.contains('*'),
+        "{policy}"
+    );
+    assert!(policy.contains("connect-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    for script in inline_scripts(&html) {
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+        assert!(
+            scripts.contains(&format!("'sha256-{hash}'")),
+            "the policy allows the page's own inline script: {policy}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Integration tests: the real service, on SQLite and PostgreSQL, over HTTP.
 
+mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
@@ -9,6 +10,7 @@ mod cli;
 mod customers;
 mod database_faults;
 mod fuzz;
+mod integrator_fields;
 mod limits;
 mod migrations;
 mod modes;
