@@ -57,6 +57,8 @@ pub struct AppState {
     pub root_fields: std::collections::HashSet<String>,
     /// The clock the time-based rules read (the system's, or a test's manual one).
     pub clock: clock::Clock,
+    /// Where a test may hold a password login (never set in production).
+    pub login_pauses: auth::pauses::LoginPauses,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -111,6 +113,7 @@ impl App {
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
             clock,
+            login_pauses: auth::pauses::LoginPauses::default(),
         });
         Ok(App { listener, state })
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::credentials::{self, ApiCredential};
 use super::password::Password;
+use super::pauses::LoginStep;
 use super::tokens::TokenSubject;
 use super::{Mode, Role, sessions};
 use crate::AppState;
@@ -291,6 +292,10 @@ async fn check_customer_password(
     let (Some((customer_id, _)), true) = (found, verification.matches) else {
         return Err(OAuthError::InvalidGrant);
     };
+    state
+        .login_pauses
+        .reached(LoginStep::PasswordVerified)
+        .await;
     if verification.outdated {
         // The argon2 costs have grown since this hash was made: store a stronger one.
         let hash = state
@@ -301,6 +306,7 @@ async fn check_customer_password(
         let mut conn = state.db.conn().await?;
         customer_queries::set_password(&mut conn, &customer_id, &hash).await?;
     }
+    state.login_pauses.reached(LoginStep::OpeningSession).await;
     Ok(customer_id)
 }
 
