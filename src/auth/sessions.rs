@@ -1,16 +1,22 @@
 //! Customer sessions: one per login through the password grant. The refresh token rotates
-//! inside the session (the old one dies at once); a password change ends every session,
-//! which ends the customer's access tokens too.
+//! inside the session (the old one dies at once).
+//!
+//! A session keeps the customer's password version it was opened under: once a password
+//! change bumps the customer's, the session is refused everywhere (every request of its
+//! access tokens, every refresh), even one that a login in flight managed to open while
+//! the change committed. A password change also deletes the customer's sessions, which
+//! keeps the table small; the version is what makes the rule hold under races.
 
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
 use diesel_async::RunQueryDsl;
 use secrecy::SecretString;
 
 use super::secrets;
-use crate::db::schema::customer_sessions;
+use crate::db::schema::{customer_sessions, customers};
 use crate::db::{Conn, DbResult, now};
 use crate::db_run;
 
@@ -24,6 +30,8 @@ pub struct Session {
     pub customer_id: String,
     /// The sales channel the customer logged in through.
     pub credential_id: String,
+    /// The customer's password version the session was opened under.
+    pub password_version: i32,
 }
 
 /// A session with its current refresh token in clear.
@@ -38,41 +46,63 @@ fn expiry(lifetime: Duration) -> NaiveDateTime {
     now() + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::zero())
 }
 
-/// Opens a session for a customer who just proved their password.
+/// Opens a session for a customer who just proved their password, under the password
+/// version that password had. None when the customer's password has changed since (or
+/// the customer is gone): the login must fail. The check and the insert are one
+/// statement, so a change that commits first is always seen.
 pub async fn open(
     conn: &mut Conn,
     customer_id: &str,
     credential_id: &str,
+    password_version: i32,
     refresh_lifetime: Duration,
-) -> DbResult<SessionWithRefresh> {
+) -> DbResult<Option<SessionWithRefresh>> {
     let refresh_token = secrets::random_secret();
-    let session = Session {
-        id: secrets::random_id(20),
-        customer_id: customer_id.to_owned(),
-        credential_id: credential_id.to_owned(),
-    };
-    db_run!(conn, |c| {
+    let id = secrets::random_id(20);
+    let digest = secrets::digest(&refresh_token);
+    let created_at = now();
+    let refresh_expires_at = expiry(refresh_lifetime);
+    let opened = db_run!(conn, |c| {
+        let row = customers::table
+            .filter(customers::id.eq(customer_id))
+            .filter(customers::password_version.eq(password_version))
+            .select((
+                id.as_str().into_sql::<Text>(),
+                customers::id,
+                credential_id.into_sql::<Text>(),
+                digest.as_str().into_sql::<Text>(),
+                refresh_expires_at.into_sql::<Timestamp>(),
+                created_at.into_sql::<Timestamp>(),
+                customers::password_version,
+            ));
         diesel::insert_into(customer_sessions::table)
-            .values((
-                customer_sessions::id.eq(&session.id),
-                customer_sessions::customer_id.eq(&session.customer_id),
-                customer_sessions::credential_id.eq(&session.credential_id),
-                customer_sessions::refresh_token_digest.eq(secrets::digest(&refresh_token)),
-                customer_sessions::refresh_expires_at.eq(expiry(refresh_lifetime)),
-                customer_sessions::created_at.eq(now()),
+            .values(row)
+            .into_columns((
+                customer_sessions::id,
+                customer_sessions::customer_id,
+                customer_sessions::credential_id,
+                customer_sessions::refresh_token_digest,
+                customer_sessions::refresh_expires_at,
+                customer_sessions::created_at,
+                customer_sessions::password_version,
             ))
             .execute(c)
             .await
     })?;
-    Ok(SessionWithRefresh {
-        session,
+    Ok((opened == 1).then(|| SessionWithRefresh {
+        session: Session {
+            id,
+            customer_id: customer_id.to_owned(),
+            credential_id: credential_id.to_owned(),
+            password_version,
+        },
         refresh_token: SecretString::from(refresh_token),
-    })
+    }))
 }
 
 /// Swaps a live refresh token for a new one in one conditional statement: of two
 /// concurrent uses of one token, only one wins. None when the token is unknown, already
-/// used or expired.
+/// used or expired, or of a session opened under an earlier password.
 pub async fn rotate(
     conn: &mut Conn,
     refresh_token: &str,
@@ -95,7 +125,23 @@ pub async fn rotate(
         .await
         .optional()
     })?;
-    Ok(session.map(|session| SessionWithRefresh {
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let current_version: Option<i32> = db_run!(conn, |c| {
+        customers::table
+            .find(&session.customer_id)
+            .select(customers::password_version)
+            .first(c)
+            .await
+            .optional()
+    })?;
+    if current_version != Some(session.password_version) {
+        // Opened under a password that has changed since: it should not exist.
+        end(conn, &session.id).await?;
+        return Ok(None);
+    }
+    Ok(Some(SessionWithRefresh {
         session,
         refresh_token: SecretString::from(new_token),
     }))
@@ -136,12 +182,15 @@ pub async fn end_all_for_customer(conn: &mut Conn, customer_id: &str) -> DbResul
     Ok(())
 }
 
-/// True when the session is still open for that customer.
+/// True when the session is still open for that customer, under the customer's current
+/// password version.
 pub async fn is_open(conn: &mut Conn, session_id: &str, customer_id: &str) -> DbResult<bool> {
     let found: Option<String> = db_run!(conn, |c| {
         customer_sessions::table
-            .find(session_id)
+            .inner_join(customers::table)
+            .filter(customer_sessions::id.eq(session_id))
             .filter(customer_sessions::customer_id.eq(customer_id))
+            .filter(customer_sessions::password_version.eq(customers::password_version))
             .select(customer_sessions::id)
             .first(c)
             .await

@@ -23,6 +23,7 @@ diesel::table! {
         metadata -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        password_version -> Integer,
     }
 }
 
@@ -34,6 +35,7 @@ diesel::table! {
         refresh_token_digest -> Text,
         refresh_expires_at -> Timestamp,
         created_at -> Timestamp,
+        password_version -> Integer,
     }
 }
 

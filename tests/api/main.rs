@@ -8,6 +8,7 @@ mod binary;
 mod cli;
 mod customers;
 mod database_faults;
+mod final_password;
 mod fuzz;
 mod limits;
 mod migrations;
