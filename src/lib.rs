@@ -158,7 +158,8 @@ impl App {
 const PLANNER_STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
 /// Every few seconds: re-reads revocations made by other instances and forgets the
-/// rate-limit windows that have ended. Every hour: refreshes the planner statistics.
+/// rate-limit windows and customer sessions that have ended. Every hour: refreshes the
+/// planner statistics.
 async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.revocation_refresh);
     let mut statistics_refreshed = Instant::now();
@@ -182,7 +183,16 @@ async fn housekeeping(state: Arc<AppState>) {
         if let Err(error) = done {
             tracing::warn!(%error, "housekeeping failed; will retry");
         }
+        if let Err(error) = forget_ended_sessions(&state).await {
+            tracing::warn!(%error, "ended sessions not forgotten; will retry");
+        }
     }
+}
+
+/// Deletes the customer sessions that are over, with their rotated refresh tokens' digests.
+async fn forget_ended_sessions(state: &AppState) -> db::DbResult<usize> {
+    let mut conn = state.db.conn().await?;
+    auth::sessions::forget_ended(&mut conn, state.config.session_max_age).await
 }
 
 /// Every `RATE_LIMIT_SYNC`: adds the GraphQL hits counted in memory to the shared

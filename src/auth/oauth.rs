@@ -206,17 +206,23 @@ pub async fn grant(state: &AppState, request: GrantRequest) -> Result<TokenAnswe
             client_id,
             refresh_token,
         } => {
-            let mut conn = state.db.conn().await?;
-            let rotated = sessions::rotate(
-                &mut conn,
-                refresh_token.expose_secret(),
-                REFRESH_TOKEN_LIFETIME,
-            )
-            .await?
-            .ok_or(OAuthError::InvalidGrant)?;
+            let rules = state.config.session_rules(REFRESH_TOKEN_LIFETIME);
+            let rotated =
+                match sessions::refresh(&state.db, refresh_token.expose_secret(), rules).await? {
+                    sessions::Refreshed::Rotated(rotated) => rotated,
+                    sessions::Refreshed::Refused => return Err(OAuthError::InvalidGrant),
+                    sessions::Refreshed::ReuseDetected { session_id } => {
+                        tracing::warn!(
+                            session = %session_id,
+                            "a rotated refresh token was used again: session ended"
+                        );
+                        return Err(OAuthError::InvalidGrant);
+                    }
+                };
             if client_id.is_some_and(|id| id != rotated.session.credential_id) {
                 return Err(OAuthError::InvalidGrant);
             }
+            let mut conn = state.db.conn().await?;
             let credential = credentials::find_active(&mut conn, &rotated.session.credential_id)
                 .await?
                 .ok_or(OAuthError::InvalidGrant)?;
@@ -328,10 +334,13 @@ fn customer_answer(
         customer_id: Some(&opened.session.customer_id),
         session_id: Some(&opened.session.id),
     };
+    // No access token outlives its session.
+    let lifetime =
+        SALES_CHANNEL_TOKEN_LIFETIME.min(opened.session.remaining(state.config.session_max_age));
     let mut answer = answer(
         state,
         &subject,
-        SALES_CHANNEL_TOKEN_LIFETIME,
+        lifetime,
         Some(opened.refresh_token.expose_secret().to_owned()),
     )?;
     answer.owner_id = Some(opened.session.customer_id.clone());
