@@ -48,7 +48,8 @@ pub async fn refresh(db: &Db, refresh_token: &str, rules: SessionRules) -> DbRes
     .await
 }
 
-/// Rotates the token when it is the current one of a session still open. None when no
+/// Rotates the token when it is the current one of a session still open (a session
+/// opened under a password that has changed since is ended instead). None when no open
 /// session holds it.
 async fn rotate(
     conn: &mut Conn,
