@@ -94,6 +94,19 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub revocation_refresh: Duration,
 
+    /// Longest a customer session lasts from its login (`30d`, `12h`): refreshes do not
+    /// extend it, and its access and refresh tokens stop then.
+    #[arg(long, env = "SESSION_MAX_AGE", global = true, default_value = "30d",
+          value_parser = parse_positive_duration)]
+    pub session_max_age: Duration,
+
+    /// How long after a refresh token is rotated a second use of it is only refused (two
+    /// tabs refreshing at once); a use after that is reuse of a copied token, and ends the
+    /// whole session (RFC 9700).
+    #[arg(long, env = "REFRESH_REUSE_GRACE", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub refresh_reuse_grace: Duration,
+
     /// Token requests per interval and client IP at `/oauth/token` (0: no limit).
     #[arg(long, env = "RATE_LIMIT_TOKEN", global = true, default_value_t = 30)]
     pub rate_limit_token: u32,
@@ -194,6 +207,14 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s.to_owned()))
 }
 
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 impl Config {
     /// The configuration from defaults alone, with `database_url` set: a starting point
     /// for tests and tools that build a `Config` in code.
@@ -229,6 +250,16 @@ impl Config {
         crate::rate_limits::Budget {
             limit,
             interval: self.rate_limit_interval,
+        }
+    }
+
+    /// How long customer sessions and their refresh tokens live, with refresh tokens of
+    /// `refresh_lifetime`.
+    pub fn session_rules(&self, refresh_lifetime: Duration) -> crate::auth::sessions::SessionRules {
+        crate::auth::sessions::SessionRules {
+            refresh_lifetime,
+            max_age: self.session_max_age,
+            reuse_grace: self.refresh_reuse_grace,
         }
     }
 

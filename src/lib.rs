@@ -58,6 +58,8 @@ pub struct AppState {
     pub root_fields: std::collections::HashSet<String>,
     /// The clock the time-based rules read (the system's, or a test's manual one).
     pub clock: clock::Clock,
+    /// Where a test may hold a password login (never set in production).
+    pub login_pauses: auth::pauses::LoginPauses,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -112,6 +114,7 @@ impl App {
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
             clock,
+            login_pauses: auth::pauses::LoginPauses::default(),
         });
         Ok(App { listener, state })
     }
@@ -156,7 +159,8 @@ impl App {
 const PLANNER_STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
 /// Every few seconds: re-reads revocations made by other instances and forgets the
-/// rate-limit windows that have ended. Every hour: refreshes the planner statistics.
+/// rate-limit windows and customer sessions that have ended. Every hour: refreshes the
+/// planner statistics.
 async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.revocation_refresh);
     let mut statistics_refreshed = Instant::now();
@@ -180,7 +184,16 @@ async fn housekeeping(state: Arc<AppState>) {
         if let Err(error) = done {
             tracing::warn!(%error, "housekeeping failed; will retry");
         }
+        if let Err(error) = forget_ended_sessions(&state).await {
+            tracing::warn!(%error, "ended sessions not forgotten; will retry");
+        }
     }
+}
+
+/// Deletes the customer sessions that are over, with their rotated refresh tokens' digests.
+async fn forget_ended_sessions(state: &AppState) -> db::DbResult<usize> {
+    let mut conn = state.db.conn().await?;
+    auth::sessions::forget_ended(&mut conn, state.config.session_max_age).await
 }
 
 /// Every `RATE_LIMIT_SYNC`: adds the GraphQL hits counted in memory to the shared

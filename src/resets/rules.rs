@@ -216,7 +216,7 @@ async fn redeem(
                 }
             };
             let customer_id = &reset.customer_id;
-            customer_queries::set_password(conn, customer_id, &hash).await?;
+            customer_queries::change_password(conn, customer_id, &hash).await?;
             queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
             sessions::end_all_for_customer(conn, customer_id).await?;
             // The answer is the reset as this transaction leaves it: no read after it.
