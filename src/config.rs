@@ -118,10 +118,18 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub rate_limit_sync: Duration,
 
-    /// Header holding the client IP, set by a trusted proxy in front of the service (its
-    /// last address is used). Unset: the TCP peer address.
+    /// Header holding the client IP, set by trusted proxies in front of the service (e.g.
+    /// `X-Forwarded-For`): every line and comma-separated entry is read, and the address
+    /// `CLIENT_IP_TRUSTED_HOPS` from the right is the client's. Unset: the TCP peer address.
     #[arg(long, env = "CLIENT_IP_HEADER", global = true)]
     pub client_ip_header: Option<String>,
+
+    /// Proxies in front of the service that each append an address to `CLIENT_IP_HEADER`
+    /// (1: one load balancer). With too few entries, or an entry that is not an IP address
+    /// where the client's should be, the TCP peer address is used.
+    #[arg(long, env = "CLIENT_IP_TRUSTED_HOPS", global = true, default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub client_ip_trusted_hops: u16,
 
     /// Origins allowed by CORS, comma separated (`*` for any; empty: no CORS headers).
     #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]

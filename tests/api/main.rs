@@ -6,6 +6,7 @@ mod harness;
 
 mod binary;
 mod cli;
+mod client_ip;
 mod customers;
 mod database_faults;
 mod fuzz;
