@@ -102,12 +102,33 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_GRAPHQL", global = true, default_value_t = 600)]
     pub rate_limit_graphql: u32,
 
-    /// Password reset creations and redemptions per interval, per credential and client IP
-    /// (0: no limit).
-    #[arg(long, env = "RATE_LIMIT_RESETS", global = true, default_value_t = 10)]
-    pub rate_limit_resets: u32,
+    /// Password resets created per customer in `RATE_LIMIT_RESET_CREATIONS_INTERVAL`,
+    /// whoever creates them: no customer can be sent reset emails in a stream (0: no limit).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_RESET_CREATIONS",
+        global = true,
+        default_value_t = 5
+    )]
+    pub rate_limit_reset_creations: u32,
 
-    /// The rate-limit window.
+    /// The window of `RATE_LIMIT_RESET_CREATIONS`.
+    #[arg(long, env = "RATE_LIMIT_RESET_CREATIONS_INTERVAL", global = true,
+          default_value = "15m", value_parser = humantime::parse_duration)]
+    pub rate_limit_reset_creations_interval: Duration,
+
+    /// Reset redemptions per interval and client IP by sales channels and customer tokens
+    /// (integrations are not limited by it; each reset still dies after 5 wrong tokens).
+    /// 0: no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_REDEMPTIONS",
+        global = true,
+        default_value_t = 30
+    )]
+    pub rate_limit_redemptions: u32,
+
+    /// The rate-limit window of the token, GraphQL and redemption budgets.
     #[arg(long, env = "RATE_LIMIT_INTERVAL", global = true, default_value = "60s",
           value_parser = humantime::parse_duration)]
     pub rate_limit_interval: Duration,
@@ -229,15 +250,16 @@ impl Config {
     /// The configured budget of a rate-limit scope.
     pub fn budget(&self, scope: crate::rate_limits::Scope) -> crate::rate_limits::Budget {
         use crate::rate_limits::Scope;
-        let limit = match scope {
-            Scope::Token => self.rate_limit_token,
-            Scope::Graphql => self.rate_limit_graphql,
-            Scope::Resets => self.rate_limit_resets,
+        let (limit, interval) = match scope {
+            Scope::Token => (self.rate_limit_token, self.rate_limit_interval),
+            Scope::Graphql => (self.rate_limit_graphql, self.rate_limit_interval),
+            Scope::Redemptions => (self.rate_limit_redemptions, self.rate_limit_interval),
+            Scope::ResetCreations => (
+                self.rate_limit_reset_creations,
+                self.rate_limit_reset_creations_interval,
+            ),
         };
-        crate::rate_limits::Budget {
-            limit,
-            interval: self.rate_limit_interval,
-        }
+        crate::rate_limits::Budget { limit, interval }
     }
 
     /// The pool settings derived from this configuration.

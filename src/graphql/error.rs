@@ -26,6 +26,14 @@ pub enum ApiError {
     NotFound(&'static str),
     /// An input value was refused.
     Invalid(FieldProblem),
+    /// Over a rate budget; `retry_after` seconds until it has room again (in
+    /// `extensions.retryAfter`).
+    TooManyRequests {
+        /// What was over its budget, for the message.
+        what: &'static str,
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
     /// Our fault; the cause is logged, not shown.
     Internal(anyhow::Error),
 }
@@ -38,6 +46,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::NotFound(_) => "RECORD_NOT_FOUND",
             ApiError::Invalid(_) => "VALIDATION_ERROR",
+            ApiError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -45,6 +54,10 @@ impl ApiError {
     /// The GraphQL error sent to the client.
     pub fn into_graphql(self) -> async_graphql::Error {
         let code = self.code();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (message, problem) = match self {
             ApiError::InvalidToken(why) | ApiError::Unauthorized(why) => (why.to_owned(), None),
             ApiError::NotFound(what) => (format!("{what} not found"), None),
@@ -58,6 +71,10 @@ impl ApiError {
                 .to_owned(),
                 Some(problem),
             ),
+            ApiError::TooManyRequests { what, retry_after } => (
+                format!("too many requests: {what}; try again in {retry_after} s"),
+                None,
+            ),
             ApiError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 ("internal server error".to_owned(), None)
@@ -68,6 +85,9 @@ impl ApiError {
             if let Some(problem) = &problem {
                 ext.set("pointer", problem.pointer.as_str());
                 ext.set("error", problem.key);
+            }
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
             }
         })
     }
@@ -102,6 +122,10 @@ impl From<ResetError> for ApiError {
                 "invalid",
                 "is invalid, already used or expired",
             )),
+            ResetError::TooManyCreations { retry_after } => ApiError::TooManyRequests {
+                what: "this customer was sent the most password resets allowed for now",
+                retry_after,
+            },
             ResetError::Db(e) => e.into(),
             ResetError::Hash(e) => ApiError::Internal(e.into()),
         }

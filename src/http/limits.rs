@@ -81,7 +81,8 @@ pub async fn check(state: &AppState, scope: Scope, subject: &str, hits: u32) -> 
     Some(verdict)
 }
 
-/// Adds the `X-Ratelimit-*` headers of the tightest verdict.
+/// Adds the `X-Ratelimit-*` headers of the tightest verdict, and `Retry-After` when it
+/// refused the request.
 pub fn add_headers(response: &mut Response, verdict: Option<&Verdict>) {
     let Some(verdict) = verdict else { return };
     let headers = response.headers_mut();
@@ -91,6 +92,9 @@ pub fn add_headers(response: &mut Response, verdict: Option<&Verdict>) {
     set("x-ratelimit-limit", u64::from(verdict.budget.limit));
     set("x-ratelimit-interval", verdict.budget.interval.as_secs());
     set("x-ratelimit-remaining", u64::from(verdict.remaining));
+    if !verdict.allowed {
+        set("retry-after", verdict.retry_after_secs());
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod pagination;
 mod passwords;
 mod permissions;
 mod rate_limits;
+mod reset_budgets;
 mod reset_filters;
 mod reset_flow;
 mod reset_permissions;
