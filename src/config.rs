@@ -139,6 +139,22 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub rate_limit_sync: Duration,
 
+    /// Failed password logins per account (mode and email, whatever the client IP) in
+    /// `LOGIN_FAILURES_INTERVAL`; past it, that account's logins get 429 until the window
+    /// ends (0: no limit).
+    #[arg(
+        long,
+        env = "LOGIN_FAILURES_PER_ACCOUNT",
+        global = true,
+        default_value_t = 10
+    )]
+    pub login_failures_per_account: u32,
+
+    /// The window of `LOGIN_FAILURES_PER_ACCOUNT`.
+    #[arg(long, env = "LOGIN_FAILURES_INTERVAL", global = true, default_value = "15m",
+          value_parser = humantime::parse_duration)]
+    pub login_failures_interval: Duration,
+
     /// Header holding the client IP, set by trusted proxies in front of the service (e.g.
     /// `X-Forwarded-For`): every line and comma-separated entry is read, and the address
     /// `CLIENT_IP_TRUSTED_HOPS` from the right is the client's. Unset: the TCP peer address.
@@ -257,6 +273,10 @@ impl Config {
             Scope::ResetCreations => (
                 self.rate_limit_reset_creations,
                 self.rate_limit_reset_creations_interval,
+            ),
+            Scope::LoginFailures => (
+                self.login_failures_per_account,
+                self.login_failures_interval,
             ),
         };
         crate::rate_limits::Budget { limit, interval }

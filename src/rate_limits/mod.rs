@@ -3,8 +3,8 @@
 //!
 //! Two ways to count against them:
 //! - [`hit`]: one upsert per hit, exact across instances. For the budgets that guard
-//!   secrets (token requests, reset creations and redemptions), where each hit
-//!   already costs far more than the upsert.
+//!   secrets (token requests, reset creations and redemptions, password logins), where
+//!   each hit already costs far more than the upsert.
 //! - [`LocalCounters`]: counted in memory and added to the same database counters every
 //!   `RATE_LIMIT_SYNC`. For the general GraphQL budget, which guards capacity: checking it
 //!   must not cost a database round trip per request.
@@ -34,6 +34,8 @@ pub enum Scope {
     ResetCreations,
     /// Reset redemptions by public clients (sales channels, customers), per client IP.
     Redemptions,
+    /// Failed password logins, per mode and email (whatever the client IP).
+    LoginFailures,
 }
 
 impl Scope {
@@ -44,6 +46,7 @@ impl Scope {
             Scope::Graphql => "graphql",
             Scope::ResetCreations => "reset_creations",
             Scope::Redemptions => "redemptions",
+            Scope::LoginFailures => "login_failures",
         }
     }
 
@@ -126,6 +129,13 @@ impl Window {
         )
     }
 
+    /// The window of `budget` that ends at `ends` (one a [`Verdict`] was given in).
+    fn ending_at(scope: &str, subject: &str, budget: Budget, ends: NaiveDateTime) -> Window {
+        let interval = budget.interval.as_secs().max(1) as i64;
+        let number = ends.and_utc().timestamp() / interval - 1;
+        Window::numbered(scope, subject, interval, number)
+    }
+
     fn numbered(scope: &str, subject: &str, interval: i64, number: i64) -> Window {
         let expires_at = DateTime::from_timestamp((number + 1) * interval, 0)
             .map(|t| t.naive_utc())
@@ -173,6 +183,31 @@ pub async fn hit(
     let window = Window::current(scope, subject, budget);
     let total = window.add(conn, hits).await?;
     Ok(Verdict::after(budget, window.expires_at, total))
+}
+
+/// Takes back `hits` that [`hit`] counted in the window of `verdict`: for a budget that
+/// counts failures, whose attempts are counted before they run (so that attempts made at
+/// once cannot all pass the check) and taken back when they succeed.
+pub async fn take_back(
+    conn: &mut Conn,
+    scope: &str,
+    subject: &str,
+    verdict: &Verdict,
+    hits: u32,
+) -> DbResult<()> {
+    if verdict.budget.limit == 0 {
+        return Ok(());
+    }
+    let window = Window::ending_at(scope, subject, verdict.budget, verdict.window_ends);
+    let hits = hits.min(i32::MAX as u32) as i32;
+    db_run!(conn, |c| {
+        diesel::update(rate_limits::table.find(&window.bucket))
+            .set(rate_limits::hits.eq(rate_limits::hits - hits))
+            .cached_sql()
+            .execute(c)
+            .await
+    })?;
+    Ok(())
 }
 
 /// Deletes the counters of windows that have ended.

@@ -75,6 +75,7 @@ impl TestApp {
         config.rate_limit_graphql = 0;
         config.rate_limit_reset_creations = 0;
         config.rate_limit_redemptions = 0;
+        config.login_failures_per_account = 0;
         adjust(&mut config);
         config
     }

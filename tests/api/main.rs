@@ -11,6 +11,7 @@ mod customers;
 mod database_faults;
 mod fuzz;
 mod limits;
+mod login_throttle;
 mod migrations;
 mod modes;
 mod oauth;
