@@ -116,8 +116,8 @@ pub async fn create(
     let customer = customer_queries::find_by_email(&mut conn, caller.mode, email.as_str())
         .await?
         .ok_or_else(customer_not_found)?;
-    let budget = Scope::ResetCreations.name();
-    let verdict = rate_limits::hit(&mut conn, budget, &customer.id, rules.per_customer, 1).await?;
+    let scope = Scope::ResetCreations.name();
+    let verdict = rate_limits::hit(&mut conn, scope, &customer.id, rules.per_customer, 1).await?;
     if !verdict.allowed {
         return Err(ResetError::TooManyCreations {
             retry_after: verdict.retry_after_secs(),
