@@ -3,6 +3,7 @@
 mod argon2id;
 pub mod credentials;
 mod hash_pool;
+pub mod login_throttle;
 pub mod oauth;
 pub mod password;
 pub mod pauses;

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::credentials::{self, ApiCredential};
+use super::login_throttle::LoginThrottle;
 use super::password::Password;
 use super::pauses::LoginStep;
 use super::tokens::TokenSubject;
@@ -16,6 +17,7 @@ use crate::AppState;
 use crate::customers::Email;
 use crate::customers::queries::{self as customer_queries, StoredPassword};
 use crate::db::DbError;
+use crate::rate_limits::Scope;
 
 /// Access tokens of integrations live 2 hours.
 pub const INTEGRATION_TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 3600);
@@ -71,6 +73,12 @@ pub enum OAuthError {
     /// A parameter is missing or malformed (400).
     #[error("{0}")]
     InvalidRequest(String),
+    /// Too many failed logins for this account: retry in `retry_after` seconds (429).
+    #[error("too many failed logins for this account: try again later")]
+    TooManyRequests {
+        /// Seconds until the lock ends.
+        retry_after: u64,
+    },
     /// Something failed on our side (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -91,6 +99,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::TooManyRequests { .. } => "too_many_requests",
             OAuthError::Internal(_) => "server_error",
         }
     }
@@ -188,7 +197,14 @@ pub async fn grant(state: &AppState, request: GrantRequest) -> Result<TokenAnswe
             if role != Role::SalesChannel {
                 return Err(OAuthError::UnauthorizedClient);
             }
-            let verified = check_customer_password(state, mode, &username, &password).await?;
+            let throttle = LoginThrottle::new(&state.db, state.config.budget(Scope::LoginFailures));
+            let verified = throttle
+                .guard(
+                    mode,
+                    &username,
+                    check_customer_password(state, mode, &username, &password),
+                )
+                .await?;
             let mut conn = state.db.conn().await?;
             let opened = sessions::open(
                 &mut conn,

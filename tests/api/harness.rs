@@ -73,7 +73,9 @@ impl TestApp {
         config.hash_concurrency = 4;
         config.rate_limit_token = 0;
         config.rate_limit_graphql = 0;
-        config.rate_limit_resets = 0;
+        config.rate_limit_reset_creations = 0;
+        config.rate_limit_redemptions = 0;
+        config.login_failures_per_account = 0;
         adjust(&mut config);
         config
     }
