@@ -54,6 +54,8 @@ pub struct AppState {
     pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
     pub root_fields: std::collections::HashSet<String>,
+    /// Where the schema takes passwords to hash (for the one-hash-per-request rule).
+    pub password_slots: graphql::password_slots::PasswordSlots,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -87,6 +89,9 @@ impl App {
         let prevalidated_schema = graphql::build_prevalidated_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
         let root_fields = graphql::root_fields(&schema);
+        // A password slot the schema lost (renamed, removed), or a password input nobody
+        // declared, stops the start: the rule would otherwise miss it without a word.
+        let password_slots = graphql::password_slots::PasswordSlots::of_schema(&schema)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -102,6 +107,7 @@ impl App {
             metrics: metrics::Metrics::default(),
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
+            password_slots,
         });
         Ok(App { listener, state })
     }

@@ -30,7 +30,7 @@ pub(super) async fn run_one(
         }
     };
     let operation = operation_label(state, &prepared.analysis);
-    if prepared.analysis.password_mutations > 1 {
+    if prepared.analysis.password_hashes > 1 {
         let refusal = one_password_mutation_only();
         let outcome = Outcome::new(operation, refusal.code);
         return (refusal.into_response(media), outcome);
@@ -80,7 +80,8 @@ pub(super) async fn run_batch(
         .map(|params| prepare(state, &client.caller, params, false))
         .collect();
     let analyses = || prepared.iter().flatten().map(|p| &p.analysis);
-    if analyses().map(|a| a.password_mutations).sum::<usize>() > 1 {
+    let hashes = analyses().map(|a| a.password_hashes).sum::<usize>();
+    if hashes > 1 {
         // One batch is one request: it may not hash more passwords than one document may.
         let mut refusal = one_password_mutation_only();
         refusal.batch = Some(operations as usize);
