@@ -84,6 +84,7 @@ impl App {
             config.argon2_iterations,
             config.argon2_parallelism,
             config.hash_workers(),
+            config.hash_queue_length(),
         )?;
         let schema = graphql::build_schema(&config);
         let prevalidated_schema = graphql::build_prevalidated_schema(&config);

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::credentials::{self, ApiCredential};
-use super::password::Password;
+use super::password::{HashError, Password};
 use super::tokens::TokenSubject;
 use super::{Mode, Role, sessions};
 use crate::AppState;
@@ -69,6 +69,9 @@ pub enum OAuthError {
     /// A parameter is missing or malformed (400).
     #[error("{0}")]
     InvalidRequest(String),
+    /// Too busy right now: try again after this long (429, `Retry-After`).
+    #[error("too many requests: try again later")]
+    TooManyRequests(Duration),
     /// Something failed on our side (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -77,6 +80,16 @@ pub enum OAuthError {
 impl From<DbError> for OAuthError {
     fn from(e: DbError) -> Self {
         OAuthError::Internal(e.into())
+    }
+}
+
+impl From<HashError> for OAuthError {
+    fn from(e: HashError) -> Self {
+        match e {
+            // The password was neither accepted nor refused: the client may try again.
+            HashError::QueueFull => OAuthError::TooManyRequests(HashError::RETRY_AFTER),
+            e => OAuthError::Internal(e.into()),
+        }
     }
 }
 
@@ -89,6 +102,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::TooManyRequests(_) => "too_many_requests",
             OAuthError::Internal(_) => "server_error",
         }
     }
@@ -283,21 +297,19 @@ async fn check_customer_password(
         None => None,
     };
     let stored_hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
-    let verification = state
-        .hasher
-        .verify(password, stored_hash)
-        .await
-        .map_err(|e| OAuthError::Internal(e.into()))?;
+    let verification = state.hasher.verify(password, stored_hash).await?;
     let (Some((customer_id, _)), true) = (found, verification.matches) else {
         return Err(OAuthError::InvalidGrant);
     };
     if verification.outdated {
         // The argon2 costs have grown since this hash was made: store a stronger one.
-        let hash = state
-            .hasher
-            .hash(password)
-            .await
-            .map_err(|e| OAuthError::Internal(e.into()))?;
+        let hash = match state.hasher.hash(password).await {
+            Ok(hash) => hash,
+            // The password was right: a full queue only puts the rehash off to a later
+            // login.
+            Err(HashError::QueueFull) => return Ok(customer_id),
+            Err(e) => return Err(e.into()),
+        };
         let mut conn = state.db.conn().await?;
         customer_queries::set_password(&mut conn, &customer_id, &hash).await?;
     }

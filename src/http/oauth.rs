@@ -131,6 +131,7 @@ fn parameters(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String
 fn error_response(error: OAuthError) -> Response {
     let status = match &error {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         OAuthError::Internal(cause) => {
             tracing::error!(error = format!("{cause:#}"), "token endpoint failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -142,7 +143,14 @@ fn error_response(error: OAuthError) -> Response {
         other => other.to_string(),
     };
     let body = json!({ "error": error.code(), "error_description": description });
-    no_store((status, Json(body)).into_response())
+    let mut response = no_store((status, Json(body)).into_response());
+    if let OAuthError::TooManyRequests(retry_after) = error {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs().max(1)),
+        );
+    }
+    response
 }
 
 /// A body that could not be read (too large: 413), as an OAuth error.

@@ -6,6 +6,8 @@ use async_graphql::{ServerError, Value as GraphqlValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::graphql::error::HashQueueFull;
+
 /// An executed request's answer.
 pub(super) struct Answer {
     response: async_graphql::Response,
@@ -29,6 +31,15 @@ impl Answer {
     /// True when the request failed before execution.
     pub(super) fn is_request_error(&self) -> bool {
         self.request_error
+    }
+
+    /// True when a password hash was refused because the hash queue is full: the request
+    /// is then answered with 429 and `Retry-After`.
+    pub(super) fn hash_queue_full(&self) -> bool {
+        self.response
+            .errors
+            .iter()
+            .any(|e| e.source::<HashQueueFull>().is_some())
     }
 
     /// The code of the first error, if any.
@@ -81,6 +92,11 @@ pub(super) enum BatchItem {
 }
 
 impl BatchItem {
+    /// True when the item's password hash was refused for a full queue.
+    pub(super) fn hash_queue_full(&self) -> bool {
+        matches!(self, BatchItem::Answered(answer) if answer.hash_queue_full())
+    }
+
     /// The code of the item's first error, if any.
     pub(super) fn first_code(&self) -> Option<&str> {
         match self {
