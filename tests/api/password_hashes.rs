@@ -1,6 +1,6 @@
 //! Password hashes, the costliest thing a request can ask for: at most one per request
-//! wherever the password comes from, and a bounded queue that refuses at once when full
-//! and never computes a hash nobody waits for.
+//! wherever the password comes from, none for a change bound to fail, and a bounded
+//! queue that refuses at once when full and never computes a hash nobody waits for.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,7 @@ use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
 use serde_json::{Value, json};
 
-use crate::fixtures::PASSWORD;
+use crate::fixtures::{Callers, PASSWORD};
 use crate::harness::{TestApp, on_both_databases};
 
 /// POSTs a body to `/graphql`; the status, the `Retry-After` header and the JSON answer.
@@ -126,6 +126,54 @@ on_both_databases! {
         assert_eq!(status, 200, "{answer}");
         assert!(answer["errors"].is_null(), "{answer}");
         assert_eq!(customer_count(&app, &integration).await, 1);
+    }
+
+    async fn a_change_bound_to_fail_costs_no_password_hash(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let guest = app.customer(&who.integration, "guest@example.com", None).await;
+        let before = metric(&app, "password_hashes_computed").await;
+        let taken = app
+            .graphql(
+                Some(&who.sales_channel),
+                "mutation($p: String!) { createCustomer(input: { email: \"ME@example.com\", password: $p }) { id } }",
+                json!({ "p": "a brand new password" }),
+            )
+            .await;
+        let ext = &taken["errors"][0]["extensions"];
+        assert_eq!((ext["pointer"].as_str(), ext["error"].as_str()), (Some("/input/email"), Some("taken")), "{taken}");
+        let update = "mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }";
+        let taken = app
+            .graphql(
+                Some(&who.integration),
+                update,
+                json!({ "id": guest, "input": { "email": "other@example.com", "password": "a brand new password" } }),
+            )
+            .await;
+        let ext = &taken["errors"][0]["extensions"];
+        assert_eq!((ext["pointer"].as_str(), ext["error"].as_str()), (Some("/input/email"), Some("taken")), "{taken}");
+        let already = app
+            .graphql(
+                Some(&who.integration),
+                update,
+                json!({ "id": who.me, "input": { "password": "a brand new password" } }),
+            )
+            .await;
+        assert_eq!(already["errors"][0]["extensions"]["error"], "already_set", "{already}");
+        assert_eq!(
+            metric(&app, "password_hashes_computed").await,
+            before,
+            "no argon2 hash for a change that was refused"
+        );
+        // The same update with a free email does hash, once.
+        let done = app
+            .graphql(
+                Some(&who.integration),
+                update,
+                json!({ "id": guest, "input": { "email": "free@example.com", "password": "a brand new password" } }),
+            )
+            .await;
+        assert!(done["errors"].is_null(), "{done}");
+        assert_eq!(metric(&app, "password_hashes_computed").await, before + 1);
     }
 
     async fn a_full_hash_queue_refuses_at_once_with_429(app: TestApp) {
