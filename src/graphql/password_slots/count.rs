@@ -20,7 +20,13 @@ use super::{Carrier, Holds, PasswordSlots};
 /// request is refused: no schema input nests that deep).
 const MAX_INPUT_NESTING: usize = 32;
 
-/// More than one: what an over-deep value, or a password under a list, counts as.
+/// Deepest chain of fragment spreads followed (selections nest only as deep as the parser
+/// allows, spreads could nest as deep as the document is long); a deeper chain counts as
+/// more than one password, so that the count never recurses further on client input.
+const MAX_SPREAD_NESTING: usize = 64;
+
+/// More than one: what an over-deep value or spread chain, or a password under a list,
+/// counts as.
 const MANY: u64 = 2;
 
 impl PasswordSlots {
@@ -51,6 +57,7 @@ impl PasswordSlots {
             variables,
             defaults,
             fragments: HashMap::new(),
+            spreads: 0,
         };
         let count = counter.selection_set(&operation.selection_set.node, root);
         usize::try_from(count).unwrap_or(usize::MAX)
@@ -65,6 +72,8 @@ struct Counter<'a> {
     /// Fragments counted (None while one is being counted: a cycle, which the executor
     /// refuses, counts nothing more).
     fragments: HashMap<&'a str, Option<u64>>,
+    /// Spreads being followed, one inside the other.
+    spreads: usize,
 }
 
 /// A value in any of the forms a request gives one.
@@ -128,12 +137,17 @@ impl<'a> Counter<'a> {
         let Some(fragment) = self.document.fragments.get(&Name::new(name)) else {
             return 0;
         };
+        if self.spreads >= MAX_SPREAD_NESTING {
+            return MANY;
+        }
         self.fragments.insert(name, None);
+        self.spreads += 1;
         let fragment = &fragment.node;
         let count = self.selection_set(
             &fragment.selection_set.node,
             fragment.type_condition.node.on.node.as_str(),
         );
+        self.spreads -= 1;
         self.fragments.insert(name, Some(count));
         count
     }

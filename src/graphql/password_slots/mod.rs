@@ -138,7 +138,8 @@ pub struct PasswordSlots {
 
 impl PasswordSlots {
     /// The declared slots, checked against `schema`: an error names any slot the schema
-    /// does not have (renamed, removed, or no longer a `String`).
+    /// does not have (renamed, removed, or no longer a `String`), and any `String` input
+    /// named like a password that is declared neither hashed nor not hashed.
     pub fn of_schema(schema: &AppSchema) -> anyhow::Result<PasswordSlots> {
         PasswordSlots::from_sdl(&super::sdl(schema), &declared())
     }

@@ -266,3 +266,40 @@ fn fragments_are_counted_once_each_however_often_they_are_spread() {
     );
     assert_eq!(count(&slots, &document, json!({})), 1 << 30);
 }
+
+#[test]
+fn a_long_chain_of_fragments_is_refused_without_deep_recursion() {
+    let slots = served();
+    // Far more levels than the default document size holds, as a larger limit allows.
+    let levels = 20_000;
+    let mut document = String::from("mutation { ...F0 }\n");
+    for level in 0..levels {
+        document.push_str(&format!(
+            "fragment F{level} on MutationRoot {{ ...F{} }}\n",
+            level + 1
+        ));
+    }
+    document.push_str(&format!(
+        "fragment F{levels} on MutationRoot {{ createCustomer(input: {{ email: \"e\", password: \"p\" }}) {{ id }} }}"
+    ));
+    let parsed = async_graphql::parser::parse_query(&document).unwrap();
+    // tokio's worker threads have 2 MiB stacks.
+    let counted = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let operation = match &parsed.operations {
+                async_graphql::parser::types::DocumentOperations::Single(op) => &op.node,
+                _ => unreachable!(),
+            };
+            slots.count(&parsed, operation, &serde_json::Map::new())
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(counted > 1, "counted as more than one: refused");
+    // A chain within the bound is counted as it is.
+    let short = "mutation { ...F0 }
+        fragment F0 on MutationRoot { ...F1 }
+        fragment F1 on MutationRoot { createCustomer(input: { email: \"e\", password: \"p\" }) { id } }";
+    assert_eq!(count(&served(), short, json!({})), 1);
+}
