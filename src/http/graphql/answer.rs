@@ -114,3 +114,27 @@ pub(super) fn to_body(answer: &impl Serialize) -> Vec<u8> {
         br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::Pos;
+
+    use super::*;
+    use crate::graphql::error::ApiError;
+
+    fn answer_with(error: ApiError) -> Answer {
+        let mut error = error.into_graphql().into_server_error(Pos::default());
+        error.path = vec![async_graphql::PathSegment::Field("createCustomer".into())];
+        Answer::new(async_graphql::Response::from_errors(vec![error]))
+    }
+
+    #[test]
+    fn a_hash_refused_for_a_full_queue_is_told_from_other_errors() {
+        let full = answer_with(ApiError::HashQueueFull);
+        assert!(full.hash_queue_full());
+        assert_eq!(full.first_code(), Some("TOO_MANY_REQUESTS"));
+        let body = serde_json::to_value(&full).unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1);
+        assert!(!answer_with(ApiError::Unauthorized("no")).hash_queue_full());
+    }
+}
