@@ -16,6 +16,7 @@ use super::refusal::{
 };
 use super::{Client, Outcome, limits};
 use crate::AppState;
+use crate::graphql::error::TOO_MANY_REQUESTS;
 use crate::rate_limits::{Scope, Verdict};
 
 pub(super) async fn run_one(
@@ -49,7 +50,7 @@ pub(super) async fn run_one(
     };
     if prepared.analysis.password_hashes > 0 && !state.hasher.has_room() {
         let response = hash_queue_full(media, None);
-        return (response, Outcome::new(operation, "TOO_MANY_REQUESTS"));
+        return (response, Outcome::new(operation, TOO_MANY_REQUESTS));
     }
     let answer = execute(state, prepared).await;
     let status = match (answer.is_request_error(), media) {
@@ -111,7 +112,7 @@ pub(super) async fn run_batch(
     };
     if hashes > 0 && !state.hasher.has_room() {
         let response = hash_queue_full(media, Some(operations as usize));
-        return (response, Outcome::new("batch", "TOO_MANY_REQUESTS"));
+        return (response, Outcome::new("batch", TOO_MANY_REQUESTS));
     }
     let answers = futures_util::future::join_all(prepared.into_iter().map(|item| async move {
         match item {
