@@ -71,6 +71,9 @@ impl TestApp {
         let mut config = Config::with_database(url);
         config.listen_addr = "127.0.0.1:0".parse().unwrap();
         config.hash_concurrency = 4;
+        // The CDN page unless a test installs GraphiQL's files: tests do not depend on
+        // whether `scripts/fetch-graphiql.sh` ran in this checkout.
+        config.graphiql_assets = "tests/no-graphiql-assets".into();
         config.rate_limit_token = 0;
         config.rate_limit_graphql = 0;
         config.rate_limit_reset_creations = 0;

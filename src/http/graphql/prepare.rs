@@ -68,6 +68,7 @@ pub(super) fn prepare(
         )
     })?;
     let analysis = document::analyze(
+        &state.password_slots,
         &document,
         params.operation_name.as_deref(),
         &params.variables,
