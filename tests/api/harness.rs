@@ -203,6 +203,16 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// The value of the unlabelled metric `reset_gateway_{name}` on `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.get_text("/metrics").await;
+        let prefix = format!("reset_gateway_{name} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+    }
+
     /// POSTs a JSON body to `/oauth/token` and returns the status and the JSON answer.
     pub async fn oauth_json(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self

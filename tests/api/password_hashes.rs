@@ -34,20 +34,10 @@ async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Option<S
     )
 }
 
-/// The value of a metric without labels.
-async fn metric(app: &TestApp, name: &str) -> u64 {
-    let text = app.get_text("/metrics").await;
-    let prefix = format!("reset_gateway_{name} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
-}
-
 /// Waits until a metric reads `value` (the hash threads report what they do).
 async fn until(app: &TestApp, name: &str, value: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(app, name).await != value {
+    while app.metric(name).await != value {
         assert!(Instant::now() < deadline, "{name} never reached {value}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -131,7 +121,7 @@ on_both_databases! {
     async fn a_change_bound_to_fail_costs_no_password_hash(app: TestApp) {
         let who = Callers::new(&app).await;
         let guest = app.customer(&who.integration, "guest@example.com", None).await;
-        let before = metric(&app, "password_hashes_computed").await;
+        let before = app.metric("password_hashes_computed").await;
         let taken = app
             .graphql(
                 Some(&who.sales_channel),
@@ -160,7 +150,7 @@ on_both_databases! {
             .await;
         assert_eq!(already["errors"][0]["extensions"]["error"], "already_set", "{already}");
         assert_eq!(
-            metric(&app, "password_hashes_computed").await,
+            app.metric("password_hashes_computed").await,
             before,
             "no argon2 hash for a change that was refused"
         );
@@ -173,7 +163,7 @@ on_both_databases! {
             )
             .await;
         assert!(done["errors"].is_null(), "{done}");
-        assert_eq!(metric(&app, "password_hashes_computed").await, before + 1);
+        assert_eq!(app.metric("password_hashes_computed").await, before + 1);
     }
 
     async fn a_full_hash_queue_refuses_at_once_with_429(app: TestApp) {
@@ -213,7 +203,7 @@ on_both_databases! {
         assert_eq!(login.headers()["retry-after"], "1");
         let body: Value = login.json().await.unwrap();
         assert_eq!(body["error"], "too_many_requests");
-        assert_eq!(metric(&slow, "password_hashes_refused").await, 2);
+        assert_eq!(slow.metric("password_hashes_refused").await, 2);
 
         for admitted in [running, waiting] {
             let (status, answer) = admitted.await.unwrap();
@@ -231,7 +221,7 @@ on_both_databases! {
             })
             .await;
         let integration = app.token(Role::Integration, Mode::Test).await;
-        let before = metric(&slow, "password_hashes_computed").await;
+        let before = slow.metric("password_hashes_computed").await;
         let create = |email: &str| {
             json!({
                 "query": "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
@@ -251,9 +241,9 @@ on_both_databases! {
         assert_eq!(first.await.unwrap(), 408);
         until(&slow, "password_hashes_running", 0).await;
         until(&slow, "password_hashes_waiting", 0).await;
-        assert_eq!(metric(&slow, "password_hashes_dropped").await, 1);
+        assert_eq!(slow.metric("password_hashes_dropped").await, 1);
         assert_eq!(
-            metric(&slow, "password_hashes_computed").await,
+            slow.metric("password_hashes_computed").await,
             before + 1,
             "only the hash that had started ran"
         );
