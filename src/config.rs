@@ -137,6 +137,14 @@ pub struct Config {
     #[arg(long, env = "MAX_COMPLEXITY", global = true, default_value_t = 2_000)]
     pub max_complexity: usize,
 
+    /// Deepest nesting of brackets accepted in a GraphQL document (selection sets, lists,
+    /// input objects, arguments), in JSON bodies and in `variables` and `extensions`, and
+    /// of selection sets once fragments are expanded. Checked before anything parses the
+    /// text; at most 128, so that what recurses on it always fits a thread's stack.
+    #[arg(long, env = "MAX_NESTING", global = true, default_value_t = 64,
+          value_parser = parse_nesting)]
+    pub max_nesting: usize,
+
     /// Largest GraphQL document accepted, in bytes.
     #[arg(long, env = "MAX_DOCUMENT_BYTES", global = true, default_value_t = 16 * 1024)]
     pub max_document_bytes: usize,
@@ -192,6 +200,19 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
         return Err("must be at least 32 bytes long".into());
     }
     Ok(SecretString::from(s.to_owned()))
+}
+
+/// The highest `MAX_NESTING` accepted: deeper values would again let a request's nesting
+/// decide how much stack the parsers and validation rules take.
+pub const MAX_NESTING_CEILING: usize = 128;
+
+fn parse_nesting(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_NESTING_CEILING).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_NESTING_CEILING}"
+        )),
+    }
 }
 
 impl Config {

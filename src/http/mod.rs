@@ -5,6 +5,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod limits;
+pub mod nesting;
 mod oauth;
 
 use std::sync::Arc;

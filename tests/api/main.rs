@@ -8,6 +8,7 @@ mod binary;
 mod cli;
 mod customers;
 mod database_faults;
+mod deep_nesting;
 mod fuzz;
 mod limits;
 mod migrations;

@@ -15,6 +15,7 @@ use super::refusal::Refusal;
 use super::validated::Validation;
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::http::nesting;
 
 /// A request ready to run.
 pub(super) struct Prepared {
@@ -56,17 +57,16 @@ pub(super) fn prepare(
             ),
         ));
     }
+    // The parser and what walks its values recurse once per level of nesting.
+    nesting::check_graphql(&query, state.config.max_nesting)
+        .map_err(|e| Refusal::parse_failed(format!("the document is {e}")))?;
     let Parsed {
         document,
         validation,
-    } = state.parsed_documents.parse(&query).map_err(|e| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            "GRAPHQL_PARSE_FAILED",
-            e.to_string(),
-        )
-    })?;
+    } = state
+        .parsed_documents
+        .parse(&query)
+        .map_err(|e| Refusal::parse_failed(e.to_string()))?;
     let analysis = document::analyze(
         &document,
         params.operation_name.as_deref(),

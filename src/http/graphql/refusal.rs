@@ -10,6 +10,7 @@ use super::answer::to_body;
 
 use super::limits;
 use super::negotiate::MediaType;
+use crate::graphql::error::request_codes;
 use crate::rate_limits::Verdict;
 
 /// A request refused before it runs, with the status for each media type.
@@ -47,7 +48,17 @@ impl Refusal {
         Refusal::new(
             StatusCode::BAD_REQUEST,
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            request_codes::BAD_REQUEST,
+            message,
+        )
+    }
+
+    /// The document could not be parsed, or was not parsed because of how deep it nests.
+    pub(super) fn parse_failed(message: impl Into<String>) -> Self {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            request_codes::PARSE_FAILED,
             message,
         )
     }
