@@ -132,8 +132,9 @@ pub struct Config {
     #[arg(long, env = "MAX_DEPTH", global = true, default_value_t = 16)]
     pub max_depth: usize,
 
-    /// Highest query cost accepted: each field costs 1, and a list costs its page size
-    /// times its selection.
+    /// Highest query cost accepted: each field costs 1 (`__typename` too), and a list
+    /// costs its page size times its selection; counted with fragments expanded, before
+    /// the document is validated or run.
     #[arg(long, env = "MAX_COMPLEXITY", global = true, default_value_t = 2_000)]
     pub max_complexity: usize,
 

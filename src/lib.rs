@@ -54,6 +54,8 @@ pub struct AppState {
     pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
     pub root_fields: std::collections::HashSet<String>,
+    /// The schema's paged fields, whose selection a document's cost multiplies.
+    pub paged_fields: std::collections::HashSet<String>,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -87,6 +89,7 @@ impl App {
         let prevalidated_schema = graphql::build_prevalidated_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
         let root_fields = graphql::root_fields(&schema);
+        let paged_fields = graphql::paged_fields(&schema);
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -102,6 +105,7 @@ impl App {
             metrics: metrics::Metrics::default(),
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
+            paged_fields,
         });
         Ok(App { listener, state })
     }

@@ -29,7 +29,7 @@ use tracing::Level;
 
 pub use caller::identify;
 pub use graphiql::GraphiqlAssets;
-pub use graphql::{ParsedDocuments, PersistedQueries};
+pub use graphql::{ParsedDocuments, PersistedQueries, cost};
 
 use crate::AppState;
 

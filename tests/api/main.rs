@@ -9,6 +9,7 @@ mod cli;
 mod customers;
 mod database_faults;
 mod deep_nesting;
+mod fragment_cost;
 mod fuzz;
 mod limits;
 mod migrations;

@@ -4,6 +4,7 @@
 
 mod answer;
 mod apq;
+pub mod cost;
 mod document;
 mod negotiate;
 mod params;

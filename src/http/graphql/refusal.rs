@@ -63,6 +63,17 @@ impl Refusal {
         )
     }
 
+    /// The document breaks a rule checked before validation (the schema's own message
+    /// where the schema has the same rule).
+    pub(super) fn validation_failed(message: impl Into<String>) -> Self {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            request_codes::VALIDATION_FAILED,
+            message,
+        )
+    }
+
     /// The body could not be read: too large (413), or cut off (400).
     pub(super) fn unreadable_body(rejection: &axum::extract::rejection::BytesRejection) -> Self {
         let status = rejection.status();
