@@ -11,6 +11,7 @@ mod database_faults;
 mod deep_nesting;
 mod fragment_cost;
 mod fuzz;
+mod fuzz_input;
 mod limits;
 mod migrations;
 mod modes;
