@@ -196,10 +196,19 @@ pub struct Config {
     #[arg(long, env = "MAX_DEPTH", global = true, default_value_t = 16)]
     pub max_depth: usize,
 
-    /// Highest query cost accepted: each field costs 1, and a list costs its page size
-    /// times its selection.
+    /// Highest query cost accepted: each field costs 1 (`__typename` too), and a list
+    /// costs its page size times its selection; counted with fragments expanded, before
+    /// the document is validated or run.
     #[arg(long, env = "MAX_COMPLEXITY", global = true, default_value_t = 2_000)]
     pub max_complexity: usize,
+
+    /// Deepest nesting of brackets accepted in a GraphQL document (selection sets, lists,
+    /// input objects, arguments), in JSON bodies and in `variables` and `extensions`, and
+    /// of selection sets once fragments are expanded. Checked before anything parses the
+    /// text; at most 128, so that what recurses on it always fits a thread's stack.
+    #[arg(long, env = "MAX_NESTING", global = true, default_value_t = 64,
+          value_parser = parse_nesting)]
+    pub max_nesting: usize,
 
     /// Largest GraphQL document accepted, in bytes.
     #[arg(long, env = "MAX_DOCUMENT_BYTES", global = true, default_value_t = 16 * 1024)]
@@ -267,6 +276,19 @@ fn parse_positive_duration(s: &str) -> Result<Duration, String> {
         Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The highest `MAX_NESTING` accepted: deeper values would again let a request's nesting
+/// decide how much stack the parsers and validation rules take.
+pub const MAX_NESTING_CEILING: usize = 128;
+
+fn parse_nesting(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_NESTING_CEILING).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_NESTING_CEILING}"
+        )),
     }
 }
 

@@ -62,6 +62,8 @@ pub struct AppState {
     pub login_pauses: auth::pauses::LoginPauses,
     /// Where the schema takes passwords to hash (for the one-hash-per-request rule).
     pub password_slots: graphql::password_slots::PasswordSlots,
+    /// The schema's paged fields, whose selection a document's cost multiplies.
+    pub paged_fields: std::collections::HashSet<String>,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -104,6 +106,7 @@ impl App {
         // A password slot the schema lost (renamed, removed), or a password input nobody
         // declared, stops the start: the rule would otherwise miss it without a word.
         let password_slots = graphql::password_slots::PasswordSlots::of_schema(&schema)?;
+        let paged_fields = graphql::paged_fields(&schema);
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -122,6 +125,7 @@ impl App {
             clock,
             login_pauses: auth::pauses::LoginPauses::default(),
             password_slots,
+            paged_fields,
         });
         Ok(App { listener, state })
     }

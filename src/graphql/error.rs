@@ -172,6 +172,16 @@ impl From<ResetError> for ApiError {
     }
 }
 
+/// Codes of requests refused before they run (their answers carry no `data`).
+pub mod request_codes {
+    /// The document is not GraphQL, or is nested too deep to be parsed safely.
+    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document breaks a rule of the schema or a limit of the service.
+    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request itself (its body or parameters) is malformed.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+}
+
 /// Turns a domain result into a GraphQL result through [`ApiError`].
 pub trait GraphqlResult<T> {
     /// Maps the error by the policy above.

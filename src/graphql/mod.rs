@@ -78,6 +78,29 @@ pub fn root_fields(schema: &AppSchema) -> std::collections::HashSet<String> {
     names
 }
 
+/// The names of the fields whose selection runs once per record of a page (those that
+/// take `first`): the document cost analysis multiplies their selection by the page size,
+/// as their complexity annotations do. Read from the schema, so a new list cannot be
+/// left out of the count.
+pub fn paged_fields(schema: &AppSchema) -> std::collections::HashSet<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let Ok(document) = async_graphql::parser::parse_schema(schema.sdl()) else {
+        return Default::default();
+    };
+    let mut names = std::collections::HashSet::new();
+    for definition in document.definitions {
+        if let TypeSystemDefinition::Type(ty) = definition
+            && let TypeKind::Object(object) = ty.node.kind
+        {
+            let paged = object.fields.into_iter().filter(|field| {
+                (field.node.arguments.iter()).any(|argument| argument.node.name.node == "first")
+            });
+            names.extend(paged.map(|field| field.node.name.node.to_string()));
+        }
+    }
+    names
+}
+
 /// The schema in SDL: what `schema.graphql` holds and `GET /schema.graphql` serves.
 pub fn sdl(schema: &AppSchema) -> String {
     schema.sdl()

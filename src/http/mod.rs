@@ -6,6 +6,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod limits;
+pub mod nesting;
 mod oauth;
 
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use tracing::Level;
 
 pub use caller::identify;
 pub use graphiql::GraphiqlAssets;
-pub use graphql::{ParsedDocuments, PersistedQueries};
+pub use graphql::{ParsedDocuments, PersistedQueries, cost};
 
 use crate::AppState;
 

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::limits;
+use super::{limits, nesting};
 use crate::AppState;
 use crate::auth::oauth::{self, GrantRequest, OAuthError};
 use crate::rate_limits::Scope;
@@ -43,7 +43,7 @@ pub async fn token(
         }
         None => {
             let result = async {
-                let params = parameters(&headers, &body)?;
+                let params = parameters(&headers, &body, state.config.max_nesting)?;
                 let request = GrantRequest::from_params(&params)?;
                 oauth::grant(&state, request).await
             }
@@ -81,7 +81,7 @@ pub async fn revoke(
         Err(rejection) => return unreadable_body(rejection),
     };
     let result = async {
-        let params = parameters(&headers, &body)?;
+        let params = parameters(&headers, &body, state.config.max_nesting)?;
         let token = params
             .get("token")
             .map(|t| t.trim())
@@ -96,14 +96,21 @@ pub async fn revoke(
     }
 }
 
-/// The request's parameters from a JSON object or a form body, as strings.
-fn parameters(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+/// The request's parameters from a JSON object (nested at most `max_nesting` deep) or a
+/// form body, as strings.
+fn parameters(
+    headers: &HeaderMap,
+    body: &[u8],
+    max_nesting: usize,
+) -> Result<HashMap<String, String>, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("application/json") {
+        nesting::check_json(body, max_nesting)
+            .map_err(|e| OAuthError::InvalidRequest(format!("the body is {e}")))?;
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|_| OAuthError::InvalidRequest("the body is not valid JSON".into()))?;
         let serde_json::Value::Object(object) = value else {

@@ -1,6 +1,8 @@
-//! Bad input never gets a 5xx or a panic: random GraphQL documents, variables, JSON and
-//! form bodies and headers, thrown at `/graphql` and `/oauth/token` of one running
-//! service, after the committed corpus in `tests/fuzz-corpus/`. proptest keeps any input
+//! Bad input never gets a 5xx or a panic, and no document makes the cost analysis work
+//! past its budget: random GraphQL documents (issue 17's hostile shapes among them),
+//! variables, JSON and form bodies and headers, thrown at `/graphql` and `/oauth/token`
+//! of one running service, after the committed corpus in `tests/fuzz-corpus/` (read by
+//! `fuzz_input`, as the coverage-guided fuzzer of `scripts/fuzz.sh` reads it). proptest keeps any input
 //! that fails in `tests/api/fuzz.proptest-regressions`, replayed first on later runs.
 
 use std::sync::OnceLock;
@@ -9,6 +11,7 @@ use proptest::prelude::*;
 use reset_gateway::auth::{Mode, Role};
 use serde_json::Value;
 
+use crate::fuzz_input;
 use crate::harness::{Backend, TestApp};
 
 /// One service and one runtime for every case.
@@ -48,13 +51,24 @@ fn send(
     authorization: Option<&str>,
     body: Vec<u8>,
 ) -> u16 {
+    send_as("POST", path, content_type, accept, authorization, body)
+}
+
+fn send_as(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> u16 {
     let target = target();
     target.runtime.block_on(async {
-        let mut request = target
-            .app
-            .http
-            .post(format!("{}{path}", target.app.base_url))
-            .body(body);
+        let url = format!("{}{path}", target.app.base_url);
+        let mut request = match method {
+            "GET" => target.app.http.get(url),
+            _ => target.app.http.post(url).body(body),
+        };
         for (name, value) in [
             ("content-type", content_type),
             ("accept", accept),
@@ -81,42 +95,43 @@ fn send(
     })
 }
 
+/// The work oracle on a document sent to the service.
+fn check_work(document: &str, variables: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let app = &target().app;
+    let paged = &app.state().paged_fields;
+    fuzz_input::check_work(document, variables, paged, app.config.max_nesting)
+}
+
 #[test]
-fn the_committed_corpus_gets_no_5xx() {
+fn the_committed_corpus_gets_no_5xx_and_no_runaway_analysis() {
     let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-corpus");
     let mut replayed = 0;
     for entry in std::fs::read_dir(corpus).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let bytes = std::fs::read(entry.path()).unwrap();
-        let status = if name.starts_with("graphql-") {
-            let token = target().token.clone();
-            send(
-                "/graphql",
-                Some("application/json"),
-                None,
-                Some(&format!("Bearer {token}")),
-                bytes,
-            )
-        } else if name.starts_with("token-") {
-            let split = bytes
-                .iter()
-                .position(|b| *b == b'\n')
-                .unwrap_or(bytes.len());
-            let content_type = String::from_utf8_lossy(&bytes[..split]).into_owned();
-            send(
-                "/oauth/token",
-                Some(&content_type),
-                None,
-                None,
-                bytes[split..].iter().skip(1).copied().collect(),
-            )
-        } else {
+        if name == "README.md" {
             continue;
-        };
+        }
+        let request = fuzz_input::read(&std::fs::read(entry.path()).unwrap());
+        for (document, variables) in fuzz_input::documents(&request) {
+            if let Err(why) = check_work(&document, &variables) {
+                panic!("{name}: {why}");
+            }
+        }
+        let authorization = request
+            .as_integration
+            .then(|| format!("Bearer {}", target().token));
+        let status = send_as(
+            request.method,
+            &request.path,
+            request.content_type.as_deref(),
+            None,
+            authorization.as_deref(),
+            request.body,
+        );
         assert!(status < 500, "{name} got {status}");
         replayed += 1;
     }
-    assert!(replayed >= 10, "the corpus was read");
+    assert!(replayed >= 30, "the corpus was read");
 }
 
 /// GraphQL-ish text: real tokens of the schema and the language, shuffled.
@@ -165,6 +180,43 @@ fn document() -> impl Strategy<Value = String> {
         prop::collection::vec(words, 0..40).prop_map(|w| w.join(" ")),
         ".{0,200}"
     ]
+}
+
+/// The shapes of issue 17's attacks, at random sizes: nested lists and objects,
+/// fragments spread many times a level, chains of fragments, in and out of pages.
+fn hostile_document() -> impl Strategy<Value = String> {
+    let nesting = (1..400usize, any::<bool>()).prop_map(|(levels, lists)| {
+        let (open, close) = if lists { ("[", "]") } else { ("{a:", "}") };
+        format!(
+            "{{ __typename(x: {}1{}) }}",
+            open.repeat(levels),
+            close.repeat(levels)
+        )
+    });
+    let fragments = (1..300usize, 1..40usize, 0..3usize).prop_map(|(width, levels, place)| {
+        let (operation, on, leaf) = match place {
+            0 => ("{ ...F0 }", "QueryRoot", "__typename"),
+            1 => (
+                "{ customers(first: 25) { edges { node { ...F0 } } } }",
+                "Customer",
+                "id",
+            ),
+            _ => (
+                "{ ... on QueryRoot { ...F0 } }",
+                "QueryRoot",
+                "... on QueryRoot { __typename }",
+            ),
+        };
+        let mut text = operation.to_owned();
+        for level in 0..levels {
+            let spreads = format!("...F{} ", level + 1).repeat(width);
+            text.push_str(&format!(" fragment F{level} on {on} {{ {spreads}}}"));
+        }
+        text.push_str(&format!(" fragment F{levels} on {on} {{ {leaf} }}"));
+        text
+    });
+    prop_oneof![nesting, fragments]
+        .prop_filter("within the document size limit", |d| d.len() <= 16 * 1024)
 }
 
 /// Any JSON value, a few levels deep.
@@ -216,6 +268,17 @@ proptest! {
         let authorization = with_token.then(|| format!("Bearer {}", target().token));
         let status = send("/graphql", Some("application/json"), accept.as_deref(), authorization.as_deref(), request.to_string().into_bytes());
         prop_assert!(status < 500, "status {}", status);
+        let variables = variables.as_object().cloned().unwrap_or_default();
+        prop_assert!(check_work(&query, &variables).is_ok(), "{:?}", check_work(&query, &variables));
+    }
+
+    #[test]
+    fn hostile_documents_get_no_5xx_and_no_runaway_analysis(document in hostile_document()) {
+        let body = serde_json::json!({ "query": document }).to_string().into_bytes();
+        let status = send("/graphql", Some("application/json"), None, None, body);
+        prop_assert!(status < 500, "status {}", status);
+        let work = check_work(&document, &serde_json::Map::new());
+        prop_assert!(work.is_ok(), "{:?}", work);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod answer;
 mod apq;
+pub mod cost;
 mod document;
 mod negotiate;
 mod params;
@@ -142,7 +143,7 @@ pub async fn post(
         Ok(body) => body,
         Err(rejection) => return Refusal::unreadable_body(&rejection).into_response(media),
     };
-    let body = match params::from_body(&body) {
+    let body = match params::from_body(&body, state.config.max_nesting) {
         Ok(body) => body,
         Err(message) => return Refusal::bad_request(message).into_response(media),
     };
@@ -174,7 +175,7 @@ pub async fn get(
     let Some(media) = negotiate::negotiate(Some(accept)) else {
         return not_acceptable();
     };
-    let params = match params::from_query_string(&query) {
+    let params = match params::from_query_string(&query, state.config.max_nesting) {
         Ok(params) => params,
         Err(message) => return Refusal::bad_request(message).into_response(media),
     };

@@ -6,6 +6,10 @@
 //! client sending endless distinct documents only makes itself pay the parse: its
 //! one-off documents go out before the ones other clients keep sending.
 //!
+//! Only documents that passed every check made before a document runs are kept (their
+//! nesting, their cost once fragments are expanded, the aliases and introspection
+//! rules): a refused document never takes the room of one that runs.
+//!
 //! With each document goes its [`ValidationMemo`]: validating a document against the
 //! schema's rules costs about a fifth of a small request.
 
@@ -64,21 +68,26 @@ impl Default for ParsedDocuments {
 }
 
 impl ParsedDocuments {
-    /// The parsed `query`: from the cache, or parsed now and kept. Documents that do not
-    /// parse are not kept.
-    pub fn parse(&self, query: &str) -> async_graphql::parser::Result<Parsed> {
-        if let Some(parsed) = self.documents.get(query) {
-            return Ok(parsed);
-        }
+    /// The parsed `query`, if this instance keeps it.
+    pub fn get(&self, query: &str) -> Option<Parsed> {
+        self.documents.get(query)
+    }
+
+    /// Parses `query`, keeping nothing: a document is kept only once it passed every
+    /// check made before it runs (see [`ParsedDocuments::keep`]).
+    pub fn parse_new(query: &str) -> async_graphql::parser::Result<Parsed> {
         let document = async_graphql::parser::parse_query(query)?;
-        let parsed = Parsed {
+        Ok(Parsed {
             validation: ValidationMemo::for_document(&document).map(Arc::new),
             document,
-        };
+        })
+    }
+
+    /// Keeps a parsed document that passed the checks made before it runs.
+    pub fn keep(&self, query: &str, parsed: Parsed) {
         if query.len() <= BUDGET_BYTES {
-            self.documents.insert(Arc::from(query), parsed.clone());
+            self.documents.insert(Arc::from(query), parsed);
         }
-        Ok(parsed)
     }
 }
 
@@ -87,30 +96,37 @@ mod tests {
     use super::super::validated::Validation;
     use super::*;
 
+    /// What a request does: the kept document, or one parsed now and kept.
+    fn parse(documents: &ParsedDocuments, query: &str) -> async_graphql::parser::Result<Parsed> {
+        if let Some(parsed) = documents.get(query) {
+            return Ok(parsed);
+        }
+        let parsed = ParsedDocuments::parse_new(query)?;
+        documents.keep(query, parsed.clone());
+        Ok(parsed)
+    }
+
     #[test]
-    fn a_document_parsed_again_is_the_same_document() {
+    fn a_kept_document_is_the_same_document() {
         let documents = ParsedDocuments::default();
-        let first = documents.parse("{ __typename }").unwrap();
-        let again = documents.parse("{ __typename }").unwrap();
+        let first = parse(&documents, "{ __typename }").unwrap();
+        let again = documents.get("{ __typename }").unwrap();
         assert_eq!(
             format!("{:?}", first.document),
             format!("{:?}", again.document)
         );
-        assert!(documents.parse("{ nope").is_err());
-        assert_eq!(
-            documents.documents.len(),
-            1,
-            "only documents that parse are kept"
-        );
+        assert!(ParsedDocuments::parse_new("{ nope").is_err());
+        ParsedDocuments::parse_new("{ other }").unwrap();
+        assert_eq!(documents.documents.len(), 1, "only kept documents are kept");
     }
 
     #[test]
     fn a_pass_is_remembered_with_the_cached_document() {
         let documents = ParsedDocuments::default();
         let text = "query Mine { __typename }";
-        let memo = documents.parse(text).unwrap().validation.unwrap();
+        let memo = parse(&documents, text).unwrap().validation.unwrap();
         memo.record_pass(Some("Mine"));
-        let again = documents.parse(text).unwrap().validation.unwrap();
+        let again = documents.get(text).unwrap().validation.unwrap();
         let known = Validation::of(Some(again), Some("Mine"), &serde_json::Map::new());
         assert!(matches!(known, Validation::Passed));
     }
@@ -120,7 +136,7 @@ mod tests {
         let documents = ParsedDocuments::default();
         let padding = " ".repeat(100_000);
         for n in 0..50 {
-            documents.parse(&format!("{{ f{n} }}{padding}")).unwrap();
+            parse(&documents, &format!("{{ f{n} }}{padding}")).unwrap();
         }
         let kept = documents.documents.weight();
         assert!(kept <= BUDGET_BYTES as u64, "{kept} bytes kept");
@@ -132,7 +148,7 @@ mod tests {
     fn short_documents_are_kept_by_the_thousand_at_most() {
         let documents = ParsedDocuments::default();
         for n in 0..3_000 {
-            documents.parse(&format!("{{ f{n} }}")).unwrap();
+            parse(&documents, &format!("{{ f{n} }}")).unwrap();
         }
         assert!(documents.documents.len() <= BUDGET_BYTES / MIN_WEIGHT);
         assert!(

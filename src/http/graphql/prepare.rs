@@ -1,5 +1,6 @@
-//! From parameters to a request ready to run: persisted query, parsing, the checks made
-//! before execution; then execution.
+//! From parameters to a request ready to run: persisted query, parsing (after the nesting
+//! check), the document's cost with its fragments expanded, the checks made before
+//! execution; then execution.
 
 use std::sync::Arc;
 
@@ -8,13 +9,15 @@ use serde_json::Value;
 
 use super::answer::Answer;
 use super::apq::ApqError;
+use super::cost;
 use super::document::{self, Analysis};
 use super::params::GraphqlParams;
-use super::parsed::Parsed;
+use super::parsed::{Parsed, ParsedDocuments};
 use super::refusal::Refusal;
 use super::validated::Validation;
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::http::nesting;
 
 /// A request ready to run.
 pub(super) struct Prepared {
@@ -56,20 +59,16 @@ pub(super) fn prepare(
             ),
         ));
     }
-    let Parsed {
-        document,
-        validation,
-    } = state.parsed_documents.parse(&query).map_err(|e| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            "GRAPHQL_PARSE_FAILED",
-            e.to_string(),
-        )
-    })?;
+    let (parsed, kept) = match state.parsed_documents.get(&query) {
+        Some(parsed) => (parsed, true),
+        None => (parse(state, &query)?, false),
+    };
+    // Before anything walks the document again: every later walk (the analysis below,
+    // validation, the executor) expands fragments, each spread anew.
+    check_cost(state, &parsed, &params.variables)?;
     let analysis = document::analyze(
         &state.password_slots,
-        &document,
+        &parsed.document,
         params.operation_name.as_deref(),
         &params.variables,
     )
@@ -115,6 +114,13 @@ pub(super) fn prepare(
             ));
         }
     }
+    if !kept {
+        state.parsed_documents.keep(&query, parsed.clone());
+    }
+    let Parsed {
+        document,
+        validation,
+    } = parsed;
     let validation = Validation::of(
         validation,
         params.operation_name.as_deref(),
@@ -140,6 +146,37 @@ pub(super) fn prepare(
         analysis,
         validation,
     })
+}
+
+/// Parses a document this instance does not keep, once its nesting is known to be within
+/// `MAX_NESTING`: the parser and what walks its values recurse once per level.
+fn parse(state: &AppState, query: &str) -> Result<Parsed, Refusal> {
+    let max_nesting = state.config.max_nesting;
+    nesting::check_graphql(query, max_nesting)
+        .map_err(|e| Refusal::parse_failed(format!("the document is {e}")))?;
+    ParsedDocuments::parse_new(query).map_err(|e| Refusal::parse_failed(e.to_string()))
+}
+
+/// Refuses a document whose cost, fragments expanded, is over `MAX_COMPLEXITY` (with the
+/// schema's own message), whose selections nest deeper than `MAX_NESTING` through its
+/// fragments, or with a fragment cycle or an unused fragment (the schema's messages).
+fn check_cost(
+    state: &AppState,
+    parsed: &Parsed,
+    variables: &serde_json::Map<String, Value>,
+) -> Result<(), Refusal> {
+    let cost = cost::measure(&parsed.document, &state.paged_fields, variables)
+        .map_err(|refused| Refusal::validation_failed(refused.to_string()))?;
+    let max_nesting = state.config.max_nesting;
+    if cost.depth > max_nesting {
+        return Err(Refusal::validation_failed(format!(
+            "the selections nest deeper than {max_nesting} levels once fragments are expanded"
+        )));
+    }
+    if cost.complexity > state.config.max_complexity as u64 {
+        return Err(Refusal::validation_failed("Query is too complex."));
+    }
+    Ok(())
 }
 
 /// Runs a prepared request: on the schema that skips the validation rules when the

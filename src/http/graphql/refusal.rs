@@ -11,6 +11,7 @@ use super::answer::to_body;
 use super::limits;
 use super::negotiate::MediaType;
 use crate::auth::password::HashError;
+use crate::graphql::error::request_codes;
 use crate::graphql::error::{HashQueueFull, TOO_MANY_REQUESTS};
 use crate::rate_limits::Verdict;
 
@@ -49,7 +50,28 @@ impl Refusal {
         Refusal::new(
             StatusCode::BAD_REQUEST,
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            request_codes::BAD_REQUEST,
+            message,
+        )
+    }
+
+    /// The document could not be parsed, or was not parsed because of how deep it nests.
+    pub(super) fn parse_failed(message: impl Into<String>) -> Self {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            request_codes::PARSE_FAILED,
+            message,
+        )
+    }
+
+    /// The document breaks a rule checked before validation (the schema's own message
+    /// where the schema has the same rule).
+    pub(super) fn validation_failed(message: impl Into<String>) -> Self {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
+            request_codes::VALIDATION_FAILED,
             message,
         )
     }
