@@ -211,6 +211,12 @@ impl RevocationList {
             || state.credentials.contains(&principal.credential_id)
     }
 
+    /// True when the access token with this id is held as revoked here.
+    pub fn holds_token(&self, jti: &str) -> bool {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.tokens.contains(jti)
+    }
+
     /// Records the revocation of an access token (until it would have expired anyway).
     pub async fn revoke_token(&self, conn: &mut Conn, jti: &str, exp: i64) -> DbResult<()> {
         let expires_at = chrono::DateTime::from_timestamp(exp, 0)

@@ -12,6 +12,7 @@ mod database_faults;
 mod fuzz;
 mod integrator_fields;
 mod limits;
+mod memory_bounds;
 mod migrations;
 mod modes;
 mod oauth;

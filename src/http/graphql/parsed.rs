@@ -2,9 +2,13 @@
 //! operations again and again, and parsing is the largest cost of a small query (pest
 //! walks every character; a clone of the parsed document is a fraction of that).
 //!
-//! Bounded by the text it keeps (`BUDGET_BYTES`). Eviction is scan-resistant, so a
-//! client sending endless distinct documents only makes itself pay the parse: its
-//! one-off documents go out before the ones other clients keep sending.
+//! Bounded by the bytes it holds (`BUDGET_BYTES`): a parsed document is many times its
+//! text, so an entry weighs an upper bound of what the parser allocated for it (see
+//! [`weight`]), not its text alone. Only documents whose request passed every check
+//! made before execution are kept ([`ParsedDocuments::keep`], called at the end of
+//! `prepare`). Eviction is scan-resistant, so a client sending endless distinct
+//! documents only makes itself pay the parse: its one-off documents go out before the
+//! ones other clients keep sending.
 //!
 //! With each document goes its [`ValidationMemo`]: validating a document against the
 //! schema's rules costs about a fifth of a small request.
@@ -16,15 +20,21 @@ use quick_cache::Weighter;
 
 pub use super::validated::ValidationMemo;
 
-/// The text of the documents kept, in bytes (their parsed form is a few times larger).
-const BUDGET_BYTES: usize = 1 << 20;
+/// The bytes the kept documents hold, parsed.
+const BUDGET_BYTES: usize = 32 << 20;
 
-/// The least a document weighs: a parsed document takes some memory however short its
-/// text, so the budget also bounds how many are kept (1,024 at most).
-const MIN_WEIGHT: usize = 1_024;
+/// The most the parser allocates for one token of a document (a name or a punctuator):
+/// each becomes a node with its position, and a one-letter field is a whole field
+/// (name, alias, arguments, directives, selection set).
+const BYTES_PER_TOKEN: usize = 320;
 
-/// How many documents the cache is sized for.
-const EXPECTED_DOCUMENTS: usize = BUDGET_BYTES / MIN_WEIGHT;
+/// What an entry costs beside its document: the text kept as its key, the memo, the
+/// cache's own bookkeeping.
+const ENTRY_BYTES: usize = 1_024;
+
+/// How many documents the cache is sized for (an ordinary operation weighs a few tens
+/// of KiB).
+const EXPECTED_DOCUMENTS: usize = BUDGET_BYTES / (32 * 1_024);
 
 /// A parsed document, and what is known of its validation.
 #[derive(Clone)]
@@ -34,21 +44,41 @@ pub struct Parsed {
     /// Whether it passed validation; None when a variable it declares is of a type whose
     /// values the memo cannot check, so its verdict is never remembered.
     pub validation: Option<Arc<ValidationMemo>>,
+    /// What keeping it costs, in bytes; None when it came from the cache.
+    weight: Option<u64>,
 }
 
-/// A document weighs its text's length, and at least `MIN_WEIGHT`.
-#[derive(Clone)]
-struct TextLength;
+/// The weight of a document: an upper bound of the bytes its text and its parsed form
+/// hold, from one pass over the text that counts its tokens (names, numbers and
+/// punctuators; whitespace, commas, strings and comments aside, which cost the parser
+/// no node of their own beyond the value that holds them).
+pub fn weight(text: &str) -> u64 {
+    let mut tokens = 0usize;
+    let mut in_word = false;
+    for byte in text.bytes() {
+        let word = byte.is_ascii_alphanumeric() || byte == b'_';
+        let punctuator = !word && !byte.is_ascii_whitespace() && byte != b',';
+        if (word && !in_word) || punctuator {
+            tokens += 1;
+        }
+        in_word = word;
+    }
+    (text.len() + ENTRY_BYTES + tokens * BYTES_PER_TOKEN) as u64
+}
 
-impl Weighter<Arc<str>, Parsed> for TextLength {
-    fn weight(&self, text: &Arc<str>, _: &Parsed) -> u64 {
-        text.len().max(MIN_WEIGHT) as u64
+/// An entry weighs what [`weight`] said when it was kept.
+#[derive(Clone)]
+struct Weighed;
+
+impl Weighter<Arc<str>, (Parsed, u64)> for Weighed {
+    fn weight(&self, _: &Arc<str>, (_, weight): &(Parsed, u64)) -> u64 {
+        *weight
     }
 }
 
 /// The cache of parsed documents by text.
 pub struct ParsedDocuments {
-    documents: quick_cache::sync::Cache<Arc<str>, Parsed, TextLength>,
+    documents: quick_cache::sync::Cache<Arc<str>, (Parsed, u64), Weighed>,
 }
 
 impl Default for ParsedDocuments {
@@ -57,28 +87,38 @@ impl Default for ParsedDocuments {
             documents: quick_cache::sync::Cache::with_weighter(
                 EXPECTED_DOCUMENTS,
                 BUDGET_BYTES as u64,
-                TextLength,
+                Weighed,
             ),
         }
     }
 }
 
 impl ParsedDocuments {
-    /// The parsed `query`: from the cache, or parsed now and kept. Documents that do not
-    /// parse are not kept.
+    /// The parsed `query`: from the cache, or parsed now (and not kept until
+    /// [`keep`](Self::keep) is called).
     pub fn parse(&self, query: &str) -> async_graphql::parser::Result<Parsed> {
-        if let Some(parsed) = self.documents.get(query) {
+        if let Some((parsed, _)) = self.documents.get(query) {
             return Ok(parsed);
         }
         let document = async_graphql::parser::parse_query(query)?;
-        let parsed = Parsed {
+        Ok(Parsed {
             validation: ValidationMemo::for_document(&document).map(Arc::new),
             document,
-        };
-        if query.len() <= BUDGET_BYTES {
-            self.documents.insert(Arc::from(query), parsed.clone());
+            weight: Some(weight(query)),
+        })
+    }
+
+    /// Keeps a document just parsed, now that its request passed every check; a
+    /// document that came from the cache is already there.
+    pub fn keep(&self, query: &str, parsed: Parsed) -> Parsed {
+        if let Some(weight) = parsed.weight {
+            let kept = Parsed {
+                weight: None,
+                ..parsed.clone()
+            };
+            self.documents.insert(Arc::from(query), (kept, weight));
         }
-        Ok(parsed)
+        parsed
     }
 }
 
@@ -87,20 +127,25 @@ mod tests {
     use super::super::validated::Validation;
     use super::*;
 
+    fn parse_and_keep(documents: &ParsedDocuments, text: &str) -> Parsed {
+        documents.keep(text, documents.parse(text).unwrap())
+    }
+
     #[test]
     fn a_document_parsed_again_is_the_same_document() {
         let documents = ParsedDocuments::default();
-        let first = documents.parse("{ __typename }").unwrap();
+        let first = parse_and_keep(&documents, "{ __typename }");
         let again = documents.parse("{ __typename }").unwrap();
         assert_eq!(
             format!("{:?}", first.document),
             format!("{:?}", again.document)
         );
         assert!(documents.parse("{ nope").is_err());
+        documents.parse("{ notKept }").unwrap();
         assert_eq!(
             documents.documents.len(),
             1,
-            "only documents that parse are kept"
+            "only documents that parse and are kept are kept"
         );
     }
 
@@ -108,7 +153,7 @@ mod tests {
     fn a_pass_is_remembered_with_the_cached_document() {
         let documents = ParsedDocuments::default();
         let text = "query Mine { __typename }";
-        let memo = documents.parse(text).unwrap().validation.unwrap();
+        let memo = parse_and_keep(&documents, text).validation.unwrap();
         memo.record_pass(Some("Mine"));
         let again = documents.parse(text).unwrap().validation.unwrap();
         let known = Validation::of(Some(again), Some("Mine"), &serde_json::Map::new());
@@ -116,27 +161,34 @@ mod tests {
     }
 
     #[test]
-    fn the_kept_text_stays_within_its_budget() {
-        let documents = ParsedDocuments::default();
-        let padding = " ".repeat(100_000);
-        for n in 0..50 {
-            documents.parse(&format!("{{ f{n} }}{padding}")).unwrap();
-        }
-        let kept = documents.documents.weight();
-        assert!(kept <= BUDGET_BYTES as u64, "{kept} bytes kept");
-        assert!(kept > 0);
-        assert!(documents.documents.len() < 50);
+    fn a_document_weighs_its_parsed_form_not_only_its_text() {
+        let fields = format!("{{{}}}", "a ".repeat(8_000));
+        let padded = format!("{{ a }}{}", " ".repeat(16_000));
+        assert!(weight(&fields) > 100 * fields.len() as u64);
+        assert!(weight(&padded) < 2 * padded.len() as u64);
     }
 
     #[test]
-    fn short_documents_are_kept_by_the_thousand_at_most() {
+    fn many_large_documents_hold_at_most_the_budget() {
+        let documents = ParsedDocuments::default();
+        for n in 0..40 {
+            parse_and_keep(&documents, &format!("{{ f{n} {} }}", "a ".repeat(8_000)));
+        }
+        let kept = documents.documents.weight();
+        assert!(kept <= BUDGET_BYTES as u64, "{kept} bytes kept");
+        assert!(documents.documents.len() < 40);
+        assert!(!documents.documents.is_empty());
+    }
+
+    #[test]
+    fn short_documents_are_kept_by_the_thousand() {
         let documents = ParsedDocuments::default();
         for n in 0..3_000 {
-            documents.parse(&format!("{{ f{n} }}")).unwrap();
+            parse_and_keep(&documents, &format!("{{ f{n} }}"));
         }
-        assert!(documents.documents.len() <= BUDGET_BYTES / MIN_WEIGHT);
+        assert!(documents.documents.weight() <= BUDGET_BYTES as u64);
         assert!(
-            documents.documents.len() > 100,
+            documents.documents.len() > 1_000,
             "the cache still keeps documents"
         );
     }

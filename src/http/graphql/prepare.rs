@@ -30,8 +30,8 @@ pub(super) fn prepare(
     mut params: GraphqlParams,
     over_get: bool,
 ) -> Result<Prepared, Refusal> {
-    match state.persisted_queries.resolve(&mut params) {
-        Ok(()) => {}
+    let registration = match state.persisted_queries.resolve(&mut params) {
+        Ok(registration) => registration,
         Err(ApqError::NotFound) => {
             return Err(Refusal::new(
                 StatusCode::OK,
@@ -41,7 +41,7 @@ pub(super) fn prepare(
             ));
         }
         Err(ApqError::Invalid(why)) => return Err(Refusal::bad_request(why)),
-    }
+    };
     let Some(query) = params.query else {
         return Err(Refusal::bad_request("`query` is required"));
     };
@@ -56,10 +56,7 @@ pub(super) fn prepare(
             ),
         ));
     }
-    let Parsed {
-        document,
-        validation,
-    } = state.parsed_documents.parse(&query).map_err(|e| {
+    let parsed = state.parsed_documents.parse(&query).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
             StatusCode::OK,
@@ -67,8 +64,9 @@ pub(super) fn prepare(
             e.to_string(),
         )
     })?;
+    let document = &parsed.document;
     let analysis = document::analyze(
-        &document,
+        document,
         params.operation_name.as_deref(),
         &params.variables,
     )
@@ -113,6 +111,15 @@ pub(super) fn prepare(
                 "introspection needs an integration token",
             ));
         }
+    }
+    // Every check has passed: only now may the request's document take room in memory.
+    let Parsed {
+        document,
+        validation,
+        ..
+    } = state.parsed_documents.keep(&query, parsed);
+    if let Some(registration) = registration {
+        state.persisted_queries.register(registration, &query);
     }
     let validation = Validation::of(
         validation,
