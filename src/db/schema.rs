@@ -41,6 +41,7 @@ diesel::table! {
     revoked_tokens (jti) {
         jti -> Text,
         expires_at -> Timestamp,
+        revoked_at -> Timestamp,
     }
 }
 

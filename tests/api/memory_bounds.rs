@@ -164,3 +164,43 @@ on_both_databases! {
 fn token_id(app: &TestApp, token: &str) -> String {
     app.state().signer.token_id_and_expiry(token).unwrap().0
 }
+
+/// Stores a revocation made `age` ago, as another instance would have.
+async fn old_revocation(app: &TestApp, jti: &str, age: chrono::Duration) {
+    use diesel::ExpressionMethods as _;
+    use reset_gateway::db::schema::revoked_tokens;
+    let now = chrono::Utc::now().naive_utc();
+    let mut conn = app.state().db.conn().await.unwrap();
+    reset_gateway::db_run!(&mut conn, |c| {
+        diesel_async::RunQueryDsl::execute(
+            diesel::insert_into(revoked_tokens::table).values((
+                revoked_tokens::jti.eq(jti),
+                revoked_tokens::expires_at.eq(now + chrono::Duration::hours(1)),
+                revoked_tokens::revoked_at.eq(now - age),
+            )),
+            c,
+        )
+        .await
+        .unwrap()
+    });
+}
+
+on_both_databases! {
+    async fn a_refresh_reads_only_the_revocations_made_since_the_last_one(app: TestApp) {
+        for n in 0..30 {
+            old_revocation(&app, &format!("old-{n}"), chrono::Duration::hours(1)).await;
+        }
+        let other = app.sibling(|_| {}).await;
+        assert!(other.state().revocations.holds_token("old-7"), "read in full at start");
+        let mut conn = other.state().db.conn().await.unwrap();
+        let read = other.state().revocations.refresh(&mut conn).await.unwrap();
+        assert_eq!(read, 0, "nothing new since the start");
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (status, _) = app.oauth_form("/oauth/revoke", &[("token", &token)]).await;
+        assert_eq!(status, 200);
+        let read = other.state().revocations.refresh(&mut conn).await.unwrap();
+        assert_eq!(read, 1, "only the new revocation is read");
+        assert!(other.state().revocations.holds_token(&token_id(&other, &token)));
+        assert!(other.state().revocations.holds_token("old-7"), "and the old ones stay");
+    }
+}
