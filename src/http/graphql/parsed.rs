@@ -25,7 +25,8 @@ const BUDGET_BYTES: usize = 32 << 20;
 
 /// The most the parser allocates for one token of a document (a name or a punctuator):
 /// each becomes a node with its position, and a one-letter field is a whole field
-/// (name, alias, arguments, directives, selection set).
+/// (name, alias, arguments, directives, selection set). A test measures the parser's
+/// allocations for the costliest shapes against it.
 const BYTES_PER_TOKEN: usize = 320;
 
 /// What an entry costs beside its document: the text kept as its key, the memo, the
@@ -158,6 +159,82 @@ mod tests {
         let again = documents.parse(text).unwrap().validation.unwrap();
         let known = Validation::of(Some(again), Some("Mine"), &serde_json::Map::new());
         assert!(matches!(known, Validation::Passed));
+    }
+
+    /// Counts the bytes allocated and not yet freed by this thread, so that a test can
+    /// see what parsing a document holds.
+    struct Counting;
+
+    thread_local! {
+        static HELD: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn count(bytes: isize) {
+        // Ignored while the thread is being torn down.
+        let _ = HELD.try_with(|held| held.set(held.get() + bytes));
+    }
+
+    // SAFETY: every call is passed on to the system allocator unchanged.
+    unsafe impl std::alloc::GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+            count(layout.size() as isize);
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            count(-(layout.size() as isize));
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+            count(size as isize - layout.size() as isize);
+            unsafe { std::alloc::System.realloc(ptr, layout, size) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    #[test]
+    fn a_documents_weight_is_at_least_what_its_parsed_form_holds() {
+        let many = |n: usize, each: &dyn Fn(usize) -> String| (0..n).map(each).collect::<String>();
+        let shapes = [
+            ("one-letter fields", format!("{{{}}}", "a ".repeat(8_000))),
+            (
+                "distinct fields",
+                format!("{{{}}}", many(3_000, &|i| format!("f{i} "))),
+            ),
+            (
+                "aliases",
+                format!("{{{}}}", many(2_000, &|i| format!("x{i}:a "))),
+            ),
+            ("nesting", format!("{}{}", "{a".repeat(60), "}".repeat(60))),
+            ("list values", format!("{{f(x:[{}])}}", "1,".repeat(8_000))),
+            (
+                "object values",
+                format!("{{f(x:{{{}}})}}", many(2_000, &|i| format!("k{i}:1,"))),
+            ),
+            ("strings", format!("{{f(x:[{}])}}", "\"\",".repeat(5_000))),
+            (
+                "variables",
+                format!("query({}){{a}}", many(1_500, &|i| format!("$v{i}:Int "))),
+            ),
+            ("directives", format!("{{a {}}}", "@d ".repeat(5_000))),
+            (
+                "spreads",
+                format!("{{...F {}}} fragment F on Q {{a}}", "...F ".repeat(3_000)),
+            ),
+            ("tiny", "{ __typename }".to_owned()),
+        ];
+        for (shape, text) in shapes {
+            let before = HELD.with(|held| held.get());
+            let parsed = ParsedDocuments::default().parse(&text).unwrap();
+            let held = HELD.with(|held| held.get()) - before;
+            assert!(
+                weight(&text) as isize >= held,
+                "{shape}: weighs {} but holds {held} bytes",
+                weight(&text)
+            );
+            drop(parsed);
+        }
     }
 
     #[test]
