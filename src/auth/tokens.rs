@@ -216,6 +216,9 @@ struct Revoked {
     refreshed_at: Option<NaiveDateTime>,
 }
 
+/// The `revoked_at` of rows written by instances that predate the column (its default).
+const UNSTAMPED: NaiveDateTime = chrono::DateTime::UNIX_EPOCH.naive_utc();
+
 /// How far instances' clocks may disagree, beside the time a revocation takes to commit.
 const CLOCK_SKEW: Duration = Duration::from_secs(30);
 
@@ -278,7 +281,13 @@ impl RevocationList {
                 .select((revoked_tokens::jti, revoked_tokens::expires_at))
                 .into_boxed();
             match since {
-                Some(since) => recent.filter(revoked_tokens::revoked_at.gt(since)),
+                // Rows stamped with the epoch come from instances older than the
+                // `revoked_at` column (during a rolling upgrade): read until they expire.
+                Some(since) => recent.filter(
+                    revoked_tokens::revoked_at
+                        .gt(since)
+                        .or(revoked_tokens::revoked_at.eq(UNSTAMPED)),
+                ),
                 None => recent,
             }
             .load(c)

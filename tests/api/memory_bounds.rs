@@ -185,6 +185,25 @@ async fn old_revocation(app: &TestApp, jti: &str, age: chrono::Duration) {
     });
 }
 
+/// Stores a revocation as an instance older than `revoked_at` did: without it.
+async fn unstamped_revocation(app: &TestApp, jti: &str) {
+    use diesel::ExpressionMethods as _;
+    use reset_gateway::db::schema::revoked_tokens;
+    let expires_at = chrono::Utc::now().naive_utc() + chrono::Duration::hours(1);
+    let mut conn = app.state().db.conn().await.unwrap();
+    reset_gateway::db_run!(&mut conn, |c| {
+        diesel_async::RunQueryDsl::execute(
+            diesel::insert_into(revoked_tokens::table).values((
+                revoked_tokens::jti.eq(jti),
+                revoked_tokens::expires_at.eq(expires_at),
+            )),
+            c,
+        )
+        .await
+        .unwrap()
+    });
+}
+
 on_both_databases! {
     async fn a_refresh_reads_only_the_revocations_made_since_the_last_one(app: TestApp) {
         for n in 0..30 {
@@ -202,5 +221,11 @@ on_both_databases! {
         assert_eq!(read, 1, "only the new revocation is read");
         assert!(other.state().revocations.holds_token(&token_id(&other, &token)));
         assert!(other.state().revocations.holds_token("old-7"), "and the old ones stay");
+        unstamped_revocation(&app, "from-an-older-instance").await;
+        other.state().revocations.refresh(&mut conn).await.unwrap();
+        assert!(
+            other.state().revocations.holds_token("from-an-older-instance"),
+            "a row without a stamp (the column's default) is read too"
+        );
     }
 }
