@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth::password::{PasswordHasher, PasswordPolicy};
-use auth::tokens::{RevocationList, TokenSigner};
+use auth::revocations::RevocationList;
+use auth::tokens::TokenSigner;
 use config::Config;
 use db::Db;
 

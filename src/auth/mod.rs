@@ -5,6 +5,7 @@ pub mod credentials;
 mod hash_pool;
 pub mod oauth;
 pub mod password;
+pub mod revocations;
 pub mod secrets;
 pub mod sessions;
 mod token_cache;
