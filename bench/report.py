@@ -231,7 +231,8 @@ def main():
     meta = runs[0].meta
     limits = {
         "raised": "rate limits **raised by config** (`RATE_LIMIT_GRAPHQL=1000000000`, "
-                  "`RATE_LIMIT_RESETS=1000000000`, `RATE_LIMIT_TOKEN=1000000`): every request "
+                  "`RATE_LIMIT_RESET_CREATIONS` and `RATE_LIMIT_REDEMPTIONS=1000000000`, "
+                  "`RATE_LIMIT_TOKEN=1000000`): every request "
                   "is still counted, none is refused",
         "off": "rate limits **off by config** (`RATE_LIMIT_*=0`)",
     }[meta["rate_limits"]]

@@ -72,7 +72,8 @@ start_service() { # NAME DATABASE_URL [VAR=VALUE...]: the release binary, defaul
   local name=$1 db=$2
   shift 2
   env DATABASE_URL="$db" LISTEN_ADDR=127.0.0.1:$PORT RATE_LIMIT_GRAPHQL=$RL_GRAPHQL \
-    RATE_LIMIT_RESETS=$RL_RESETS RATE_LIMIT_TOKEN=$RL_TOKEN NO_COLOR=1 "$@" \
+    RATE_LIMIT_RESET_CREATIONS=$RL_RESETS RATE_LIMIT_REDEMPTIONS=$RL_RESETS \
+    RATE_LIMIT_TOKEN=$RL_TOKEN NO_COLOR=1 "$@" \
     "$BIN" serve >"$WORK/$name.log" 2>&1 &
   SERVICE_PID=$!
   for _ in $(seq 100); do

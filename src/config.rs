@@ -94,6 +94,19 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub revocation_refresh: Duration,
 
+    /// Longest a customer session lasts from its login (`30d`, `12h`): refreshes do not
+    /// extend it, and its access and refresh tokens stop then.
+    #[arg(long, env = "SESSION_MAX_AGE", global = true, default_value = "30d",
+          value_parser = parse_positive_duration)]
+    pub session_max_age: Duration,
+
+    /// How long after a refresh token is rotated a second use of it is only refused (two
+    /// tabs refreshing at once); a use after that is reuse of a copied token, and ends the
+    /// whole session (RFC 9700).
+    #[arg(long, env = "REFRESH_REUSE_GRACE", global = true, default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub refresh_reuse_grace: Duration,
+
     /// Token requests and revocations per interval and client IP, at `/oauth/token` and
     /// `/oauth/revoke` together (0: no limit).
     #[arg(long, env = "RATE_LIMIT_TOKEN", global = true, default_value_t = 30)]
@@ -103,12 +116,33 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_GRAPHQL", global = true, default_value_t = 600)]
     pub rate_limit_graphql: u32,
 
-    /// Password reset creations and redemptions per interval, per credential and client IP
-    /// (0: no limit).
-    #[arg(long, env = "RATE_LIMIT_RESETS", global = true, default_value_t = 10)]
-    pub rate_limit_resets: u32,
+    /// Password resets created per customer in `RATE_LIMIT_RESET_CREATIONS_INTERVAL`,
+    /// whoever creates them: no customer can be sent reset emails in a stream (0: no limit).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_RESET_CREATIONS",
+        global = true,
+        default_value_t = 5
+    )]
+    pub rate_limit_reset_creations: u32,
 
-    /// The rate-limit window.
+    /// The window of `RATE_LIMIT_RESET_CREATIONS`.
+    #[arg(long, env = "RATE_LIMIT_RESET_CREATIONS_INTERVAL", global = true,
+          default_value = "15m", value_parser = humantime::parse_duration)]
+    pub rate_limit_reset_creations_interval: Duration,
+
+    /// Reset redemptions per interval and client IP by sales channels and customer tokens
+    /// (integrations are not limited by it; each reset still dies after 5 wrong tokens).
+    /// 0: no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_REDEMPTIONS",
+        global = true,
+        default_value_t = 30
+    )]
+    pub rate_limit_redemptions: u32,
+
+    /// The rate-limit window of the token, GraphQL and redemption budgets.
     #[arg(long, env = "RATE_LIMIT_INTERVAL", global = true, default_value = "60s",
           value_parser = humantime::parse_duration)]
     pub rate_limit_interval: Duration,
@@ -119,10 +153,34 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub rate_limit_sync: Duration,
 
-    /// Header holding the client IP, set by a trusted proxy in front of the service (its
-    /// last address is used). Unset: the TCP peer address.
+    /// Failed password logins per account (mode and email, whatever the client IP) in
+    /// `LOGIN_FAILURES_INTERVAL`; past it, that account's logins get 429 until the window
+    /// ends (0: no limit).
+    #[arg(
+        long,
+        env = "LOGIN_FAILURES_PER_ACCOUNT",
+        global = true,
+        default_value_t = 10
+    )]
+    pub login_failures_per_account: u32,
+
+    /// The window of `LOGIN_FAILURES_PER_ACCOUNT`.
+    #[arg(long, env = "LOGIN_FAILURES_INTERVAL", global = true, default_value = "15m",
+          value_parser = humantime::parse_duration)]
+    pub login_failures_interval: Duration,
+
+    /// Header holding the client IP, set by trusted proxies in front of the service (e.g.
+    /// `X-Forwarded-For`): every line and comma-separated entry is read, and the address
+    /// `CLIENT_IP_TRUSTED_HOPS` from the right is the client's. Unset: the TCP peer address.
     #[arg(long, env = "CLIENT_IP_HEADER", global = true)]
     pub client_ip_header: Option<String>,
+
+    /// Proxies in front of the service that each append an address to `CLIENT_IP_HEADER`
+    /// (1: one load balancer). With too few entries, or an entry that is not an IP address
+    /// where the client's should be, the TCP peer address is used.
+    #[arg(long, env = "CLIENT_IP_TRUSTED_HOPS", global = true, default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub client_ip_trusted_hops: u16,
 
     /// Origins allowed by CORS, comma separated (`*` for any; empty: no CORS headers).
     #[arg(long, env = "CORS_ORIGINS", global = true, value_delimiter = ',')]
@@ -195,6 +253,14 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s.to_owned()))
 }
 
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 impl Config {
     /// The configuration from defaults alone, with `database_url` set: a starting point
     /// for tests and tools that build a `Config` in code.
@@ -222,14 +288,29 @@ impl Config {
     /// The configured budget of a rate-limit scope.
     pub fn budget(&self, scope: crate::rate_limits::Scope) -> crate::rate_limits::Budget {
         use crate::rate_limits::Scope;
-        let limit = match scope {
-            Scope::Token => self.rate_limit_token,
-            Scope::Graphql => self.rate_limit_graphql,
-            Scope::Resets => self.rate_limit_resets,
+        let (limit, interval) = match scope {
+            Scope::Token => (self.rate_limit_token, self.rate_limit_interval),
+            Scope::Graphql => (self.rate_limit_graphql, self.rate_limit_interval),
+            Scope::Redemptions => (self.rate_limit_redemptions, self.rate_limit_interval),
+            Scope::ResetCreations => (
+                self.rate_limit_reset_creations,
+                self.rate_limit_reset_creations_interval,
+            ),
+            Scope::LoginFailures => (
+                self.login_failures_per_account,
+                self.login_failures_interval,
+            ),
         };
-        crate::rate_limits::Budget {
-            limit,
-            interval: self.rate_limit_interval,
+        crate::rate_limits::Budget { limit, interval }
+    }
+
+    /// How long customer sessions and their refresh tokens live, with refresh tokens of
+    /// `refresh_lifetime`.
+    pub fn session_rules(&self, refresh_lifetime: Duration) -> crate::auth::sessions::SessionRules {
+        crate::auth::sessions::SessionRules {
+            refresh_lifetime,
+            max_age: self.session_max_age,
+            reuse_grace: self.refresh_reuse_grace,
         }
     }
 

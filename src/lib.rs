@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod customers;
 pub mod db;
@@ -56,6 +57,10 @@ pub struct AppState {
     pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
     pub root_fields: std::collections::HashSet<String>,
+    /// The clock the time-based rules read (the system's, or a test's manual one).
+    pub clock: clock::Clock,
+    /// Where a test may hold a password login (never set in production).
+    pub login_pauses: auth::pauses::LoginPauses,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -68,6 +73,11 @@ impl App {
     /// Opens the database (running pending migrations), loads the signing key and binds
     /// the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, clock::Clock::system()).await
+    }
+
+    /// As [`App::build`], with the time read from `clock` (tests advance a manual one).
+    pub async fn build_with_clock(config: Config, clock: clock::Clock) -> anyhow::Result<App> {
         db::run_migrations(&config.database_url).await?;
         let db = Db::connect(&config.database_url, &config.pool_options()).await?;
         if let Err(error) = db.refresh_planner_statistics().await {
@@ -104,6 +114,8 @@ impl App {
             metrics: metrics::Metrics::default(),
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
+            clock,
+            login_pauses: auth::pauses::LoginPauses::default(),
         });
         Ok(App { listener, state })
     }
@@ -123,8 +135,9 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let rate_sync = tokio::spawn(sync_rate_limits(self.state.clone()));
+        let clock = &self.state.clock;
+        let housekeeping = tokio::spawn(clock.scope(housekeeping(self.state.clone())));
+        let rate_sync = tokio::spawn(clock.scope(sync_rate_limits(self.state.clone())));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -135,7 +148,7 @@ impl App {
         housekeeping.abort();
         rate_sync.abort();
         // The hits counted since the last sync still belong to the shared budget.
-        if let Err(error) = sync_rate_limits_once(&self.state).await {
+        if let Err(error) = clock.scope(sync_rate_limits_once(&self.state)).await {
             tracing::warn!(%error, "rate-limit hits not synced at shutdown");
         }
         Ok(served?)
@@ -147,7 +160,8 @@ impl App {
 const PLANNER_STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
 /// Every few seconds: re-reads revocations made by other instances and forgets the
-/// rate-limit windows that have ended. Every hour: refreshes the planner statistics.
+/// rate-limit windows and customer sessions that have ended. Every hour: refreshes the
+/// planner statistics.
 async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.revocation_refresh);
     let mut statistics_refreshed = Instant::now();
@@ -171,7 +185,16 @@ async fn housekeeping(state: Arc<AppState>) {
         if let Err(error) = done {
             tracing::warn!(%error, "housekeeping failed; will retry");
         }
+        if let Err(error) = forget_ended_sessions(&state).await {
+            tracing::warn!(%error, "ended sessions not forgotten; will retry");
+        }
     }
+}
+
+/// Deletes the customer sessions that are over, with their rotated refresh tokens' digests.
+async fn forget_ended_sessions(state: &AppState) -> db::DbResult<usize> {
+    let mut conn = state.db.conn().await?;
+    auth::sessions::forget_ended(&mut conn, state.config.session_max_age).await
 }
 
 /// Every `RATE_LIMIT_SYNC`: adds the GraphQL hits counted in memory to the shared

@@ -3,8 +3,10 @@
 mod argon2id;
 pub mod credentials;
 mod hash_pool;
+pub mod login_throttle;
 pub mod oauth;
 pub mod password;
+pub mod pauses;
 pub mod revocations;
 pub mod secrets;
 pub mod sessions;

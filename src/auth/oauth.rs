@@ -8,12 +8,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::credentials::{self, ApiCredential};
+use super::login_throttle::LoginThrottle;
 use super::password::Password;
+use super::pauses::LoginStep;
 use super::tokens::TokenSubject;
 use super::{Mode, Role, sessions};
 use crate::AppState;
-use crate::customers::{Email, queries as customer_queries};
+use crate::customers::Email;
+use crate::customers::queries::{self as customer_queries, StoredPassword};
 use crate::db::DbError;
+use crate::rate_limits::Scope;
 
 /// Access tokens of integrations live 2 hours.
 pub const INTEGRATION_TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 3600);
@@ -69,6 +73,12 @@ pub enum OAuthError {
     /// A parameter is missing or malformed (400).
     #[error("{0}")]
     InvalidRequest(String),
+    /// Too many failed logins for this account: retry in `retry_after` seconds (429).
+    #[error("too many failed logins for this account: try again later")]
+    TooManyRequests {
+        /// Seconds until the lock ends.
+        retry_after: u64,
+    },
     /// Something failed on our side (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -89,6 +99,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::TooManyRequests { .. } => "too_many_requests",
             OAuthError::Internal(_) => "server_error",
         }
     }
@@ -186,32 +197,48 @@ pub async fn grant(state: &AppState, request: GrantRequest) -> Result<TokenAnswe
             if role != Role::SalesChannel {
                 return Err(OAuthError::UnauthorizedClient);
             }
-            let customer_id = check_customer_password(state, mode, &username, &password).await?;
+            let throttle = LoginThrottle::new(&state.db, state.config.budget(Scope::LoginFailures));
+            let verified = throttle
+                .guard(
+                    mode,
+                    &username,
+                    check_customer_password(state, mode, &username, &password),
+                )
+                .await?;
             let mut conn = state.db.conn().await?;
             let opened = sessions::open(
                 &mut conn,
-                &customer_id,
+                &verified.id,
                 &credential.id,
+                verified.password_version,
                 REFRESH_TOKEN_LIFETIME,
             )
-            .await?;
+            .await?
+            // The password changed after it was verified: this login is of the old one.
+            .ok_or(OAuthError::InvalidGrant)?;
             customer_answer(state, mode, &opened)
         }
         GrantRequest::RefreshToken {
             client_id,
             refresh_token,
         } => {
-            let mut conn = state.db.conn().await?;
-            let rotated = sessions::rotate(
-                &mut conn,
-                refresh_token.expose_secret(),
-                REFRESH_TOKEN_LIFETIME,
-            )
-            .await?
-            .ok_or(OAuthError::InvalidGrant)?;
+            let rules = state.config.session_rules(REFRESH_TOKEN_LIFETIME);
+            let rotated =
+                match sessions::refresh(&state.db, refresh_token.expose_secret(), rules).await? {
+                    sessions::Refreshed::Rotated(rotated) => rotated,
+                    sessions::Refreshed::Refused => return Err(OAuthError::InvalidGrant),
+                    sessions::Refreshed::ReuseDetected { session_id } => {
+                        tracing::warn!(
+                            session = %session_id,
+                            "a rotated refresh token was used again: session ended"
+                        );
+                        return Err(OAuthError::InvalidGrant);
+                    }
+                };
             if client_id.is_some_and(|id| id != rotated.session.credential_id) {
                 return Err(OAuthError::InvalidGrant);
             }
+            let mut conn = state.db.conn().await?;
             let credential = credentials::find_active(&mut conn, &rotated.session.credential_id)
                 .await?
                 .ok_or(OAuthError::InvalidGrant)?;
@@ -266,14 +293,15 @@ fn role_and_mode(credential: &ApiCredential) -> Result<(Role, Mode), OAuthError>
     }
 }
 
-/// The customer id when the password is right. Unknown emails, guests and wrong passwords
-/// all cost one argon2 verification and give the same answer.
+/// The customer and the password version verified, when the password is right. Unknown
+/// emails, guests and wrong passwords all cost one argon2 verification and give the same
+/// answer.
 async fn check_customer_password(
     state: &AppState,
     mode: Mode,
     username: &str,
     password: &Password,
-) -> Result<String, OAuthError> {
+) -> Result<StoredPassword, OAuthError> {
     let email = Email::parse(username).ok();
     let found = match &email {
         Some(email) => {
@@ -282,26 +310,32 @@ async fn check_customer_password(
         }
         None => None,
     };
-    let stored_hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
+    let stored_hash = found.as_ref().and_then(|f| f.password_hash.as_deref());
     let verification = state
         .hasher
         .verify(password, stored_hash)
         .await
         .map_err(|e| OAuthError::Internal(e.into()))?;
-    let (Some((customer_id, _)), true) = (found, verification.matches) else {
+    let (Some(found), true) = (found, verification.matches) else {
         return Err(OAuthError::InvalidGrant);
     };
-    if verification.outdated {
-        // The argon2 costs have grown since this hash was made: store a stronger one.
+    state
+        .login_pauses
+        .reached(LoginStep::PasswordVerified)
+        .await;
+    if let (true, Some(verified)) = (verification.outdated, found.password_hash.as_deref()) {
+        // The argon2 costs have grown since this hash was made: store a stronger one, but
+        // only over the hash just verified (a password change may have committed since).
         let hash = state
             .hasher
             .hash(password)
             .await
             .map_err(|e| OAuthError::Internal(e.into()))?;
         let mut conn = state.db.conn().await?;
-        customer_queries::set_password(&mut conn, &customer_id, &hash).await?;
+        customer_queries::replace_verified_hash(&mut conn, &found.id, verified, &hash).await?;
     }
-    Ok(customer_id)
+    state.login_pauses.reached(LoginStep::OpeningSession).await;
+    Ok(found)
 }
 
 fn customer_answer(
@@ -316,10 +350,13 @@ fn customer_answer(
         customer_id: Some(&opened.session.customer_id),
         session_id: Some(&opened.session.id),
     };
+    // No access token outlives its session.
+    let lifetime =
+        SALES_CHANNEL_TOKEN_LIFETIME.min(opened.session.remaining(state.config.session_max_age));
     let mut answer = answer(
         state,
         &subject,
-        SALES_CHANNEL_TOKEN_LIFETIME,
+        lifetime,
         Some(opened.refresh_token.expose_secret().to_owned()),
     )?;
     answer.owner_id = Some(opened.session.customer_id.clone());

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -92,6 +91,8 @@ impl TokenSigner {
     fn from_key(key: &[u8]) -> TokenSigner {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        // Expiry is checked against the service's clock (crate::clock), not the system's.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
         TokenSigner {
             encoding: EncodingKey::from_secret(key),
@@ -107,7 +108,7 @@ impl TokenSigner {
         subject: &TokenSubject<'_>,
         lifetime: Duration,
     ) -> anyhow::Result<IssuedToken> {
-        let iat = Utc::now().timestamp();
+        let iat = crate::clock::unix_seconds();
         let expires_in = lifetime.as_secs() as i64;
         let claims = Claims {
             sub: subject
@@ -132,12 +133,15 @@ impl TokenSigner {
 
     /// Verifies a token's signature and expiry. None for anything that is not a valid token.
     pub fn verify(&self, token: &str) -> Option<VerifiedToken> {
-        if let Some(verified) = self.verified.get(token, Utc::now().timestamp()) {
+        if let Some(verified) = self.verified.get(token, crate::clock::unix_seconds()) {
             return Some(verified);
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
+        if claims.exp <= crate::clock::unix_seconds() {
+            return None;
+        }
         let customer_id = (claims.role == Role::Customer).then(|| claims.sub.clone());
         if claims.role == Role::Customer && claims.sid.is_none() {
             return None;
@@ -158,9 +162,7 @@ impl TokenSigner {
 
     /// Reads a token's id and expiry without trusting it beyond its signature (for revoke).
     pub fn token_id_and_expiry(&self, token: &str) -> Option<(String, i64)> {
-        let mut validation = self.validation.clone();
-        validation.validate_exp = false;
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
         Some((claims.jti, claims.exp))
@@ -201,17 +203,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_verified_token_is_refused_once_it_expires() {
-        let signer = TokenSigner::from_key(&[7; 32]);
-        let issued = signer
-            .issue(&integration(), Duration::from_secs(1))
-            .unwrap();
-        let token = issued.token.expose_secret();
-        assert!(signer.verify(token).is_some());
-        assert!(signer.verify(token).is_some(), "and again, from the cache");
-        std::thread::sleep(Duration::from_millis(2_100));
-        assert!(signer.verify(token).is_none());
+    #[tokio::test]
+    async fn a_verified_token_is_refused_once_it_expires() {
+        let clock = crate::clock::Clock::manual(chrono::Utc::now());
+        clock
+            .scope(async {
+                let signer = TokenSigner::from_key(&[7; 32]);
+                let issued = signer
+                    .issue(&integration(), Duration::from_secs(60))
+                    .unwrap();
+                let token = issued.token.expose_secret();
+                assert!(signer.verify(token).is_some());
+                assert!(signer.verify(token).is_some(), "and again, from the cache");
+                clock.advance(Duration::from_secs(59));
+                assert!(signer.verify(token).is_some());
+                clock.advance(Duration::from_secs(1));
+                assert!(signer.verify(token).is_none(), "expired, though cached");
+                let fresh = TokenSigner::from_key(&[7; 32]);
+                assert!(fresh.verify(token).is_none(), "expired, on a first check");
+            })
+            .await;
     }
 
     #[test]

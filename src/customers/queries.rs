@@ -167,17 +167,33 @@ pub async fn find_by_email(conn: &mut Conn, mode: Mode, email: &str) -> DbResult
     })?)
 }
 
-/// The id and password hash of the customer with this email, for logging in.
+/// What a login checks a password against.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredPassword {
+    /// The customer.
+    pub id: String,
+    /// The PHC string; none for a guest.
+    pub password_hash: Option<String>,
+    /// Bumped by every password change: a session opens only under the current one.
+    pub password_version: i32,
+}
+
+/// The id, password hash and password version of the customer with this email, for
+/// logging in.
 pub async fn find_credentials(
     conn: &mut Conn,
     mode: Mode,
     email: &str,
-) -> DbResult<Option<(String, Option<String>)>> {
+) -> DbResult<Option<StoredPassword>> {
     Ok(db_run!(conn, |c| {
         customers::table
             .filter(customers::mode.eq(mode.as_str()))
             .filter(customers::email.eq(email))
-            .select((customers::id, customers::password_hash))
+            .select((
+                customers::id,
+                customers::password_hash,
+                customers::password_version,
+            ))
             .first(c)
             .await
             .optional()
@@ -241,7 +257,8 @@ pub async fn update(
     })?)
 }
 
-/// Gives a guest a password. False when the customer already has one (or is gone).
+/// Gives a guest a password (a password change: the version moves on). False when the
+/// customer already has one (or is gone).
 pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbResult<bool> {
     let changed = db_run!(conn, |c| {
         diesel::update(
@@ -251,6 +268,7 @@ pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbR
         )
         .set((
             customers::password_hash.eq(hash),
+            customers::password_version.eq(customers::password_version + 1),
             customers::updated_at.eq(now()),
         ))
         .execute(c)
@@ -259,12 +277,14 @@ pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbR
     Ok(changed == 1)
 }
 
-/// Replaces a customer's password hash (reset flow, or a rehash on login).
-pub async fn set_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()> {
+/// Changes a customer's password (a redeemed reset): the new hash, and the next password
+/// version, which ends every session opened under an earlier one.
+pub async fn change_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()> {
     db_run!(conn, |c| {
         diesel::update(customers::table.find(id))
             .set((
                 customers::password_hash.eq(hash),
+                customers::password_version.eq(customers::password_version + 1),
                 customers::updated_at.eq(now()),
             ))
             .cached_sql()
@@ -272,6 +292,30 @@ pub async fn set_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()>
             .await
     })?;
     Ok(())
+}
+
+/// Replaces the hash a login just verified with a stronger one of the same password (a
+/// rehash: not a password change, so the version stays). A compare-and-swap on the
+/// verified hash: when a password change committed since, the stored hash differs (each
+/// has its own salt) and the rehash, a copy of the old password, is dropped. True when
+/// stored.
+pub async fn replace_verified_hash(
+    conn: &mut Conn,
+    id: &str,
+    verified: &str,
+    stronger: &str,
+) -> DbResult<bool> {
+    let replaced = db_run!(conn, |c| {
+        diesel::update(
+            customers::table
+                .find(id)
+                .filter(customers::password_hash.eq(verified)),
+        )
+        .set(customers::password_hash.eq(stronger))
+        .execute(c)
+        .await
+    })?;
+    Ok(replaced == 1)
 }
 
 /// Deletes a customer of this mode. False when there was none.

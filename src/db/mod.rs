@@ -187,10 +187,11 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        tokio::spawn(async move {
+        // The task reads the time by its caller's clock.
+        tokio::spawn(crate::clock::current().scope(async move {
             let mut conn = db.conn().await?;
             conn.transaction(work).await
-        })
+        }))
         .await
         .unwrap_or_else(|e| {
             Err(E::from(DbError::Unavailable(format!(
@@ -311,15 +312,4 @@ async fn rollback_on<C: AsyncConnection>(c: &mut C) -> Result<(), DieselError> {
     C::TransactionManager::rollback_transaction(c).await
 }
 
-/// The current time as the database keeps it: UTC, truncated to microseconds (SQLite would
-/// keep nanoseconds, PostgreSQL does not).
-pub fn now() -> chrono::NaiveDateTime {
-    truncate_to_micros(chrono::Utc::now().naive_utc())
-}
-
-/// Truncates a timestamp to microseconds, the precision both backends keep.
-pub fn truncate_to_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
-    use chrono::Timelike;
-    let nanos = t.nanosecond() / 1_000 * 1_000;
-    t.with_nanosecond(nanos).unwrap_or(t)
-}
+pub use crate::clock::{now, truncate_to_micros};

@@ -23,6 +23,7 @@ diesel::table! {
         metadata -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        password_version -> Integer,
     }
 }
 
@@ -34,6 +35,15 @@ diesel::table! {
         refresh_token_digest -> Text,
         refresh_expires_at -> Timestamp,
         created_at -> Timestamp,
+        password_version -> Integer,
+    }
+}
+
+diesel::table! {
+    customer_session_rotated_tokens (digest) {
+        digest -> Text,
+        session_id -> Text,
+        rotated_at -> Timestamp,
     }
 }
 
@@ -81,11 +91,13 @@ diesel::table! {
 diesel::joinable!(customer_password_resets -> customers (customer_id));
 diesel::joinable!(customer_sessions -> customers (customer_id));
 diesel::joinable!(customer_sessions -> api_credentials (credential_id));
+diesel::joinable!(customer_session_rotated_tokens -> customer_sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_credentials,
     customers,
     customer_password_resets,
     customer_sessions,
+    customer_session_rotated_tokens,
     rate_limits,
     revoked_tokens,
     settings,

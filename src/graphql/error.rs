@@ -28,6 +28,14 @@ pub enum ApiError {
     NotFound(&'static str),
     /// An input value was refused.
     Invalid(FieldProblem),
+    /// Over a rate budget; `retry_after` seconds until it has room again (in
+    /// `extensions.retryAfter`).
+    TooManyRequests {
+        /// What was over its budget, for the message.
+        what: &'static str,
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
     /// Our fault; the cause is logged, not shown.
     Internal(anyhow::Error),
 }
@@ -40,6 +48,7 @@ impl ApiError {
             ApiError::Unauthorized(_) | ApiError::UnauthorizedField(_) => "UNAUTHORIZED",
             ApiError::NotFound(_) => "RECORD_NOT_FOUND",
             ApiError::Invalid(_) => "VALIDATION_ERROR",
+            ApiError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -47,6 +56,10 @@ impl ApiError {
     /// The GraphQL error sent to the client.
     pub fn into_graphql(self) -> async_graphql::Error {
         let code = self.code();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (message, problem) = match self {
             ApiError::InvalidToken(why) | ApiError::Unauthorized(why) => (why.to_owned(), None),
             ApiError::NotFound(what) => (format!("{what} not found"), None),
@@ -61,6 +74,10 @@ impl ApiError {
                 .to_owned(),
                 Some(problem),
             ),
+            ApiError::TooManyRequests { what, retry_after } => (
+                format!("too many requests: {what}; try again in {retry_after} s"),
+                None,
+            ),
             ApiError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 ("internal server error".to_owned(), None)
@@ -71,6 +88,9 @@ impl ApiError {
             if let Some(problem) = &problem {
                 ext.set("pointer", problem.pointer.as_str());
                 ext.set("error", problem.key);
+            }
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
             }
         })
     }
@@ -107,6 +127,10 @@ impl From<ResetError> for ApiError {
                 "invalid",
                 "is invalid, already used or expired",
             )),
+            ResetError::TooManyCreations { retry_after } => ApiError::TooManyRequests {
+                what: "this customer was sent the most password resets allowed for now",
+                retry_after,
+            },
             ResetError::Db(e) => e.into(),
             ResetError::Hash(e) => ApiError::Internal(e.into()),
         }

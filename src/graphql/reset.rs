@@ -12,7 +12,8 @@ use super::loaders::CustomerLoader;
 use super::pagination::{self, ListConnection};
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
-use crate::resets::{self, PasswordReset, ResetStatus};
+use crate::rate_limits::Scope;
+use crate::resets::{self, PasswordReset, ResetError, ResetStatus};
 
 /// A customer password reset: created by an integration for a customer's email, redeemed
 /// once with its token and a new password within its lifetime (6 hours by default).
@@ -334,7 +335,9 @@ pub struct ResetMutation;
 impl ResetMutation {
     /// Step 1: creates a password reset for the customer with this email (integrations
     /// only). The answer carries `resetPasswordToken`, shown this once. The customer's
-    /// older pending resets expire.
+    /// older pending resets expire. Each customer may be sent a few resets per window
+    /// (`RATE_LIMIT_RESET_CREATIONS`); past that, `TOO_MANY_REQUESTS` with
+    /// `extensions.retryAfter` (seconds).
     #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
     async fn create_customer_password_reset(
         &self,
@@ -348,14 +351,18 @@ impl ResetMutation {
             reference_origin: input.reference_origin,
             metadata: input.metadata.map(|m| m.0),
         };
-        let created = resets::create(
-            &state.db,
-            state.config.reset_token_ttl,
-            principal(ctx)?,
-            input,
-        )
-        .await
-        .or_graphql()?;
+        let rules = resets::CreationRules {
+            ttl: state.config.reset_token_ttl,
+            per_customer: state.config.budget(Scope::ResetCreations),
+        };
+        let created = resets::create(&state.db, rules, principal(ctx)?, input)
+            .await
+            .inspect_err(|error| {
+                if let ResetError::TooManyCreations { .. } = error {
+                    state.metrics.rate_limited(Scope::ResetCreations.name());
+                }
+            })
+            .or_graphql()?;
         Ok(ResetNode {
             reset: created.reset,
             token: Some(created.token),

@@ -7,7 +7,8 @@ use crate::AppState;
 use crate::auth::{Caller, sessions};
 
 /// Reads and verifies the request's bearer token. Only customer tokens cost a database
-/// round trip (their session must still be open: a password change ends it).
+/// round trip (their session must still be open, young enough, and of the customer's
+/// current password version: a password change ends it).
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Caller::Anonymous;
@@ -26,7 +27,15 @@ pub async fn identify(state: &AppState, headers: &HeaderMap) -> Caller {
         (&verified.session_id, &verified.principal.customer_id)
     {
         let open = match state.db.read().await {
-            Ok(mut conn) => sessions::is_open(&mut conn, session_id, customer_id).await,
+            Ok(mut conn) => {
+                sessions::is_open(
+                    &mut conn,
+                    session_id,
+                    customer_id,
+                    state.config.session_max_age,
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         match open {

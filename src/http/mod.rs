@@ -1,6 +1,7 @@
 //! HTTP: the router, its endpoints and the middleware around them.
 
 mod caller;
+mod clock;
 mod graphiql;
 mod graphql;
 mod health;
@@ -94,8 +95,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .with_state(state.clone());
-    // Outermost first: the request id is set before the span that records it.
+    // Outermost first: the clock is set before anything reads the time, the request id
+    // before the span that records it.
     let service = ServiceBuilder::new()
+        .option_layer(
+            state
+                .clock
+                .is_manual()
+                .then(|| clock::ClockLayer(state.clock.clone())),
+        )
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

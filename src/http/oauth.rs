@@ -54,6 +54,9 @@ pub async fn token(
                     "ok",
                 ),
                 Err(error) => {
+                    if let OAuthError::TooManyRequests { .. } = error {
+                        state.metrics.rate_limited(Scope::LoginFailures.name());
+                    }
                     let code = error.code();
                     (error_response(error), code)
                 }
@@ -150,6 +153,7 @@ fn parameters(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String
 fn error_response(error: OAuthError) -> Response {
     let status = match &error {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         OAuthError::Internal(cause) => {
             tracing::error!(error = format!("{cause:#}"), "token endpoint failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -160,8 +164,18 @@ fn error_response(error: OAuthError) -> Response {
         OAuthError::Internal(_) => "internal server error".to_owned(),
         other => other.to_string(),
     };
+    let retry_after = match &error {
+        OAuthError::TooManyRequests { retry_after } => Some(*retry_after),
+        _ => None,
+    };
     let body = json!({ "error": error.code(), "error_description": description });
-    no_store((status, Json(body)).into_response())
+    let mut response = no_store((status, Json(body)).into_response());
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// A body that could not be read (too large: 413), as an OAuth error.

@@ -36,10 +36,12 @@ impl LocalCounters {
             return Verdict::unlimited(budget);
         }
         let window = Window::current(scope, subject, budget);
+        let window_ends = window.expires_at;
         let mut windows = self.lock();
         let count = windows.entry(window).or_default();
         count.pending = count.pending.saturating_add(hits);
-        Verdict::after(budget, count.shared.saturating_add(count.pending))
+        let total = count.shared.saturating_add(count.pending);
+        Verdict::after(budget, window_ends, total)
     }
 
     /// Adds the pending hits to the database and learns every instance's totals; forgets

@@ -3,8 +3,8 @@
 //!
 //! Two ways to count against them:
 //! - [`hit`]: one upsert per hit, exact across instances. For the budgets that guard
-//!   secrets (token requests, reset creations and redemptions), where each hit already
-//!   costs far more than the upsert.
+//!   secrets (token requests, reset creations and redemptions, password logins), where
+//!   each hit already costs far more than the upsert.
 //! - [`LocalCounters`]: counted in memory and added to the same database counters every
 //!   `RATE_LIMIT_SYNC`. For the general GraphQL budget, which guards capacity: checking it
 //!   must not cost a database round trip per request.
@@ -13,7 +13,7 @@ mod local;
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -30,8 +30,12 @@ pub enum Scope {
     Token,
     /// GraphQL operations, per credential and client IP.
     Graphql,
-    /// Reset creations and redemptions, per credential and client IP.
-    Resets,
+    /// Reset creations, per customer (whoever creates them).
+    ResetCreations,
+    /// Reset redemptions by public clients (sales channels, customers), per client IP.
+    Redemptions,
+    /// Failed password logins, per mode and email (whatever the client IP).
+    LoginFailures,
 }
 
 impl Scope {
@@ -40,7 +44,9 @@ impl Scope {
         match self {
             Scope::Token => "token",
             Scope::Graphql => "graphql",
-            Scope::Resets => "resets",
+            Scope::ResetCreations => "reset_creations",
+            Scope::Redemptions => "redemptions",
+            Scope::LoginFailures => "login_failures",
         }
     }
 
@@ -69,15 +75,18 @@ pub struct Verdict {
     pub remaining: u32,
     /// False when the hit is over the budget.
     pub allowed: bool,
+    /// When the window ends, and its hits with it.
+    pub window_ends: NaiveDateTime,
 }
 
 impl Verdict {
-    /// The verdict once `count` hits are counted in the window.
-    fn after(budget: Budget, count: u32) -> Verdict {
+    /// The verdict once `count` hits are counted in the window that ends at `window_ends`.
+    fn after(budget: Budget, window_ends: NaiveDateTime, count: u32) -> Verdict {
         Verdict {
             budget,
             remaining: budget.limit.saturating_sub(count),
             allowed: count <= budget.limit,
+            window_ends,
         }
     }
 
@@ -87,7 +96,17 @@ impl Verdict {
             budget,
             remaining: 0,
             allowed: true,
+            window_ends: now(),
         }
+    }
+
+    /// Whole seconds until the window ends (at least 1): the `Retry-After` of a refusal.
+    pub fn retry_after_secs(&self) -> u64 {
+        let left = (self.window_ends - now())
+            .num_microseconds()
+            .unwrap_or(i64::MAX);
+        // Rounded up: a client that waits this long finds the window over.
+        (left.max(1) as u64).div_ceil(1_000_000)
     }
 }
 
@@ -102,12 +121,27 @@ impl Window {
     /// The current window of `budget` for `scope` and `subject`.
     fn current(scope: &str, subject: &str, budget: Budget) -> Window {
         let interval = budget.interval.as_secs().max(1) as i64;
-        let window = Utc::now().timestamp() / interval;
-        let expires_at = DateTime::from_timestamp((window + 1) * interval, 0)
+        Window::numbered(
+            scope,
+            subject,
+            interval,
+            crate::clock::unix_seconds() / interval,
+        )
+    }
+
+    /// The window of `budget` that ends at `ends` (one a [`Verdict`] was given in).
+    fn ending_at(scope: &str, subject: &str, budget: Budget, ends: NaiveDateTime) -> Window {
+        let interval = budget.interval.as_secs().max(1) as i64;
+        let number = ends.and_utc().timestamp() / interval - 1;
+        Window::numbered(scope, subject, interval, number)
+    }
+
+    fn numbered(scope: &str, subject: &str, interval: i64, number: i64) -> Window {
+        let expires_at = DateTime::from_timestamp((number + 1) * interval, 0)
             .map(|t| t.naive_utc())
             .unwrap_or_else(now);
         Window {
-            bucket: format!("{scope}:{subject}:{window}"),
+            bucket: format!("{scope}:{subject}:{number}"),
             expires_at,
         }
     }
@@ -146,10 +180,34 @@ pub async fn hit(
     if budget.limit == 0 {
         return Ok(Verdict::unlimited(budget));
     }
-    let total = Window::current(scope, subject, budget)
-        .add(conn, hits)
-        .await?;
-    Ok(Verdict::after(budget, total))
+    let window = Window::current(scope, subject, budget);
+    let total = window.add(conn, hits).await?;
+    Ok(Verdict::after(budget, window.expires_at, total))
+}
+
+/// Takes back `hits` that [`hit`] counted in the window of `verdict`: for a budget that
+/// counts failures, whose attempts are counted before they run (so that attempts made at
+/// once cannot all pass the check) and taken back when they succeed.
+pub async fn take_back(
+    conn: &mut Conn,
+    scope: &str,
+    subject: &str,
+    verdict: &Verdict,
+    hits: u32,
+) -> DbResult<()> {
+    if verdict.budget.limit == 0 {
+        return Ok(());
+    }
+    let window = Window::ending_at(scope, subject, verdict.budget, verdict.window_ends);
+    let hits = hits.min(i32::MAX as u32) as i32;
+    db_run!(conn, |c| {
+        diesel::update(rate_limits::table.find(&window.bucket))
+            .set(rate_limits::hits.eq(rate_limits::hits - hits))
+            .cached_sql()
+            .execute(c)
+            .await
+    })?;
+    Ok(())
 }
 
 /// Deletes the counters of windows that have ended.

@@ -8,7 +8,9 @@ mod rules;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub use rules::{CreatedReset, NewResetInput, ResetChanges, create, delete, find, list, update};
+pub use rules::{
+    CreatedReset, CreationRules, NewResetInput, ResetChanges, create, delete, find, list, update,
+};
 
 use crate::auth::password::HashError;
 use crate::db::DbError;
@@ -147,6 +149,12 @@ pub enum ResetError {
     /// Unknown reset, or a wrong, used or expired token: deliberately one answer.
     #[error("the reset token is invalid or expired")]
     TokenRefused,
+    /// The customer was sent as many resets as their budget allows for now.
+    #[error("too many resets for this customer; retry in {retry_after} s")]
+    TooManyCreations {
+        /// Seconds until the budget's window ends.
+        retry_after: u64,
+    },
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),

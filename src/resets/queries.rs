@@ -10,6 +10,7 @@ use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSor
 use crate::auth::{Mode, secrets};
 use crate::db::json::rg_json_contains;
 use crate::db::schema::customer_password_resets as resets;
+use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
 use crate::listing::{Direction, PageWindow, like_pattern};
@@ -168,6 +169,23 @@ pub async fn expire_pending(
         .execute(c)
         .await
     })?)
+}
+
+/// Locks the customer's row until the transaction ends, so that reset creations for one
+/// customer run one after the other. PostgreSQL at READ COMMITTED would otherwise let two
+/// creations each expire the older resets without seeing the other's insert, and both
+/// stay pending. An update that changes nothing is the row lock both backends take
+/// (SQLite's immediate transaction already holds the database). False when there is no
+/// such customer.
+pub async fn lock_customer(conn: &mut Conn, customer_id: &str) -> DbResult<bool> {
+    let locked = db_run!(conn, |c| {
+        diesel::update(customers::table.find(customer_id))
+            .set(customers::updated_at.eq(customers::updated_at))
+            .cached_sql()
+            .execute(c)
+            .await
+    })?;
+    Ok(locked == 1)
 }
 
 /// One reset of this mode.

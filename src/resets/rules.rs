@@ -15,6 +15,7 @@ use crate::customers::{Email, EmailProblem, queries as customer_queries};
 use crate::db::{Db, now};
 use crate::integrator_fields::IntegratorWrites;
 use crate::listing::{FieldProblem, Page, PageWindow};
+use crate::rate_limits::{self, Budget, Scope};
 
 /// What a new reset is made of.
 #[derive(Debug, Default)]
@@ -27,6 +28,16 @@ pub struct NewResetInput {
     pub reference_origin: Option<String>,
     /// Key-value pairs.
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// How resets are made: how long their tokens live, and how many one customer may be
+/// sent in a window (no email bombing, whoever creates them).
+#[derive(Debug, Clone, Copy)]
+pub struct CreationRules {
+    /// How long a token stays valid.
+    pub ttl: Duration,
+    /// Resets per customer per window.
+    pub per_customer: Budget,
 }
 
 /// A reset just created, with its token in clear: the only time it is shown.
@@ -80,14 +91,23 @@ fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> Strin
     serde_json::Value::Object(metadata.clone()).to_string()
 }
 
+fn customer_not_found() -> ResetError {
+    ResetError::Invalid(FieldProblem::new(
+        "/input/customerEmail",
+        "not_found",
+        "belongs to no customer",
+    ))
+}
+
 fn blank(pointer: &str) -> ResetError {
     ResetError::Invalid(FieldProblem::new(pointer, "blank", "can't be blank"))
 }
 
-/// Creates a reset for the customer with this email and expires their older pending ones.
+/// Creates a reset for the customer with this email and expires their older pending ones,
+/// within the customer's budget of resets.
 pub async fn create(
     db: &Db,
-    ttl: Duration,
+    rules: CreationRules,
     caller: &Principal,
     input: NewResetInput,
 ) -> Result<CreatedReset, ResetError> {
@@ -112,16 +132,17 @@ pub async fn create(
     let mut conn = db.conn().await?;
     let customer = customer_queries::find_by_email(&mut conn, caller.mode, email.as_str())
         .await?
-        .ok_or_else(|| {
-            ResetError::Invalid(FieldProblem::new(
-                "/input/customerEmail",
-                "not_found",
-                "belongs to no customer",
-            ))
-        })?;
+        .ok_or_else(customer_not_found)?;
+    let scope = Scope::ResetCreations.name();
+    let verdict = rate_limits::hit(&mut conn, scope, &customer.id, rules.per_customer, 1).await?;
+    if !verdict.allowed {
+        return Err(ResetError::TooManyCreations {
+            retry_after: verdict.retry_after_secs(),
+        });
+    }
     let token = secrets::random_secret();
     let created_at = now();
-    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(6));
+    let ttl = chrono::Duration::from_std(rules.ttl).unwrap_or(chrono::Duration::hours(6));
     let row = NewReset {
         id: secrets::random_id(10),
         mode: caller.mode.as_str().to_owned(),
@@ -139,6 +160,11 @@ pub async fn create(
     let reset = db
         .transaction(move |conn| {
             async move {
+                // One creation at a time per customer, so that each sees the reset the
+                // one before it inserted, and expires it.
+                if !queries::lock_customer(conn, &row.customer_id).await? {
+                    return Err(customer_not_found());
+                }
                 queries::expire_pending(conn, &row.customer_id, None, created_at).await?;
                 Ok::<_, ResetError>(queries::insert(conn, &row).await?)
             }
@@ -216,7 +242,7 @@ async fn redeem(
                 }
             };
             let customer_id = &reset.customer_id;
-            customer_queries::set_password(conn, customer_id, &hash).await?;
+            customer_queries::change_password(conn, customer_id, &hash).await?;
             queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
             sessions::end_all_for_customer(conn, customer_id).await?;
             // The answer is the reset as this transaction leaves it: no read after it.

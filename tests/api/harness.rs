@@ -7,6 +7,7 @@ use std::io::Write as _;
 use std::sync::{Arc, Once};
 
 use reset_gateway::auth::{Mode, Role, credentials};
+use reset_gateway::clock::Clock;
 use reset_gateway::config::Config;
 use reset_gateway::db::DatabaseUrl;
 use reset_gateway::{App, AppState};
@@ -25,6 +26,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The configuration the service runs with.
     pub config: Config,
+    /// The service's clock: manual, standing still until a test advances it.
+    pub clock: Clock,
     state: Arc<AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -59,7 +62,7 @@ impl TestApp {
                 (database.url.parse().expect("database URL"), Some(database))
             }
         };
-        Some(Self::start(Self::test_config(url, adjust), dir, postgres).await)
+        Some(Self::start(Self::test_config(url, adjust), dir, postgres, new_clock()).await)
     }
 
     /// The configuration tests run with: a free port, and no rate limits (they have tests
@@ -70,7 +73,9 @@ impl TestApp {
         config.hash_concurrency = 4;
         config.rate_limit_token = 0;
         config.rate_limit_graphql = 0;
-        config.rate_limit_resets = 0;
+        config.rate_limit_reset_creations = 0;
+        config.rate_limit_redemptions = 0;
+        config.login_failures_per_account = 0;
         adjust(&mut config);
         config
     }
@@ -78,7 +83,8 @@ impl TestApp {
     /// Starts the service on a database of the caller's (which the caller cleans up).
     pub async fn spawn_on(url: DatabaseUrl, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let config = Self::test_config(url, adjust);
-        Self::start(config, tempfile::tempdir().expect("temporary folder"), None).await
+        let dir = tempfile::tempdir().expect("temporary folder");
+        Self::start(config, dir, None, new_clock()).await
     }
 
     /// Starts `count` instances at once on one fresh database, so that they race for
@@ -93,27 +99,43 @@ impl TestApp {
             }
         };
         let config = Self::test_config(url, |_| {});
-        let starts =
-            (0..count).map(|_| Self::start(config.clone(), tempfile::tempdir().unwrap(), None));
+        let clock = new_clock();
+        let starts = (0..count).map(|_| {
+            Self::start(
+                config.clone(),
+                tempfile::tempdir().unwrap(),
+                None,
+                clock.clone(),
+            )
+        });
         let mut apps = futures_util::future::join_all(starts).await;
         apps[0]._postgres = postgres;
         apps[0]._dir = dir;
         Some(apps)
     }
 
-    /// A second instance on this one's database (as a scaled-out deployment runs).
+    /// A second instance on this one's database (as a scaled-out deployment runs), on the
+    /// same clock.
     pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = self.config.clone();
         adjust(&mut config);
-        Self::start(config, tempfile::tempdir().expect("temporary folder"), None).await
+        let dir = tempfile::tempdir().expect("temporary folder");
+        Self::start(config, dir, None, self.clock.clone()).await
+    }
+
+    /// Moves the service's clock forward: what a test does instead of sleeping for a
+    /// time-based rule (a lifetime, a rate-limit window) to pass.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
     }
 
     async fn start(
         config: Config,
         dir: tempfile::TempDir,
         postgres: Option<PostgresDatabase>,
+        clock: Clock,
     ) -> TestApp {
-        let app = App::build(config.clone())
+        let app = App::build_with_clock(config.clone(), clock.clone())
             .await
             .expect("the service starts");
         let base_url = format!("http://{}", app.local_addr().unwrap());
@@ -126,6 +148,7 @@ impl TestApp {
             base_url,
             http: reqwest::Client::new(),
             config,
+            clock,
             state,
             shutdown: Some(tx),
             server: Some(server),
@@ -142,7 +165,9 @@ impl TestApp {
     /// Creates an API credential directly (as the `credentials create` command does).
     pub async fn credential(&self, role: Role, mode: Mode) -> Client {
         let mut conn = self.state.db.conn().await.unwrap();
-        let created = credentials::create(&mut conn, "test", role, mode)
+        let created = self
+            .clock
+            .scope(credentials::create(&mut conn, "test", role, mode))
             .await
             .unwrap();
         Client {
@@ -280,6 +305,12 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// A manual clock at the current time: it stands still until a test advances it, so that
+/// no rule's window ends in the middle of a test by chance.
+fn new_clock() -> Clock {
+    Clock::manual(chrono::Utc::now())
 }
 
 /// The `extensions.code` of the first error, if any.

@@ -1,6 +1,7 @@
 //! Lists: every record exactly once across pages, filters, sort, page-size bounds.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
 use serde_json::{Value, json};
@@ -97,6 +98,7 @@ on_both_databases! {
         let token = app.token(Role::Integration, Mode::Test).await;
         for email in ["b@example.com", "c@example.com", "a@example.com"] {
             app.customer(&token, email, None).await;
+            app.advance(Duration::from_millis(1));
         }
         let by = |sort: Value| {
             let app = &app;

@@ -34,7 +34,7 @@ on_both_databases! {
             let db = app.state().db.clone();
             async move {
                 let mut conn = db.conn().await.unwrap();
-                find_credentials(&mut conn, Mode::Test, "old@example.com").await.unwrap().unwrap().1.unwrap()
+                find_credentials(&mut conn, Mode::Test, "old@example.com").await.unwrap().unwrap().password_hash.unwrap()
             }
         };
         assert!(stored(&app).await.contains("m=8192"), "made with the weak costs");

@@ -1,10 +1,10 @@
-//! Rate limits: the token endpoint per client IP, GraphQL per credential and IP, a
-//! tighter budget for resets, counted in the database so that instances share them.
+//! Rate limits: the token endpoint per client IP, GraphQL per credential and IP, counted
+//! in the database so that instances share them. The reset and login budgets have tests
+//! of their own (`reset_budgets`, `login_throttle`).
 
 use reset_gateway::auth::{Mode, Role};
 use serde_json::{Value, json};
 
-use crate::fixtures::Callers;
 use crate::harness::{Backend, TestApp, on_both_databases};
 
 async fn token_request(
@@ -57,6 +57,8 @@ async fn token_limit_is_shared_by_instances(backend: Backend) {
     assert_eq!(header(&refused, "x-ratelimit-limit"), "4");
     assert_eq!(header(&refused, "x-ratelimit-interval"), "60");
     assert_eq!(header(&refused, "x-ratelimit-remaining"), "0");
+    let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "until the window ends");
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests");
 }
@@ -89,6 +91,8 @@ on_both_databases! {
             .unwrap();
         assert_eq!(response.status(), 429);
         assert_eq!(header(&response, "x-ratelimit-limit"), "3");
+        let retry_after: u64 = header(&response, "retry-after").parse().unwrap();
+        assert!((1..=60).contains(&retry_after), "until the window ends");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS");
         let metrics = limited.get_text("/metrics").await;
@@ -125,31 +129,6 @@ on_both_databases! {
             "the second instance learns that the first spent the budget instead of \
              admitting a budget of its own ({admitted_by_second} admitted)"
         );
-    }
-
-    async fn resets_have_a_tighter_budget_than_other_operations(app: TestApp) {
-        let who = Callers::new(&app).await;
-        let limited = app.sibling(|c| {
-            c.rate_limit_graphql = 100;
-            c.rate_limit_resets = 2;
-        }).await;
-        let create = "mutation { createCustomerPasswordReset(input: { customerEmail: \"me@example.com\" }) { id } }";
-        for _ in 0..2 {
-            let answer = limited.graphql(Some(&who.integration), create, json!({})).await;
-            assert!(answer["errors"].is_null(), "{answer}");
-        }
-        let response = limited
-            .http
-            .post(format!("{}/graphql", limited.base_url))
-            .bearer_auth(&who.integration)
-            .json(&json!({ "query": create }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 429);
-        assert_eq!(header(&response, "x-ratelimit-limit"), "2");
-        let read = limited.graphql(Some(&who.integration), "{ customers { totalCount } }", json!({})).await;
-        assert!(read["errors"].is_null(), "other operations still run: {read}");
     }
 }
 

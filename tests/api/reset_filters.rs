@@ -1,5 +1,7 @@
 //! The reset list's filters and sort give the same answers on both databases.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::fixtures::{Callers, create_reset, redeem};
@@ -31,6 +33,7 @@ on_both_databases! {
             .await;
         let tagged_id = tagged["data"]["createCustomerPasswordReset"]["id"].as_str().unwrap().to_owned();
         let tagged_at = tagged["data"]["createCustomerPasswordReset"]["createdAt"].as_str().unwrap().to_owned();
+        app.advance(Duration::from_millis(1));
         let (used, token) = create_reset(&app, &who.integration, "other@example.com").await;
         redeem(&app, &who.sales_channel, &used, &token, "a new and long password").await;
         let list = |filter: Value| {

@@ -83,7 +83,7 @@ async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_req
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
         c.db_pool_size = 1;
         c.revocation_refresh = Duration::from_secs(3600);
-        c.rate_limit_resets = 1000;
+        c.rate_limit_redemptions = 1000;
     })
     .await
     else {
@@ -112,6 +112,6 @@ async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_req
     assert_eq!(
         kept("INSERT INTO \"rate_limits\""),
         1,
-        "the reset budget, once: {prepared:#?}"
+        "the redemption budget, once: {prepared:#?}"
     );
 }

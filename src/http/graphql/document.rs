@@ -19,8 +19,8 @@ const PASSWORD_FIELDS: &[(&str, &str)] = &[
     ("createCustomer", "password"),
 ];
 
-/// Mutations that create or redeem a password reset.
-const RESET_FIELDS: &[&str] = &["createCustomerPasswordReset", "updateCustomerPasswordReset"];
+/// Mutations that redeem a password reset (the per-IP budget of public clients).
+const REDEMPTION_FIELDS: &[&str] = &["updateCustomerPasswordReset"];
 
 /// The facts about one operation that the HTTP layer checks.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -33,8 +33,8 @@ pub struct Analysis {
     pub aliases: usize,
     /// True when the operation reads `__schema` or `__type`.
     pub introspects: bool,
-    /// Root fields that create or redeem a password reset (the tighter rate budget).
-    pub reset_mutations: usize,
+    /// Root fields that redeem a password reset (the redemption budget).
+    pub redemptions: usize,
     /// The first root field, for logs and metrics.
     pub first_root_field: Option<String>,
 }
@@ -105,8 +105,8 @@ impl<'d> Walk<'d> {
                         if self.hashes_password(name, &field.arguments) {
                             self.analysis.password_mutations += 1;
                         }
-                        if RESET_FIELDS.contains(&name) {
-                            self.analysis.reset_mutations += 1;
+                        if REDEMPTION_FIELDS.contains(&name) {
+                            self.analysis.redemptions += 1;
                         }
                     }
                     self.selection_set(&field.selection_set.node, false);

@@ -13,7 +13,7 @@ mod refusal;
 mod run;
 mod validated;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,6 +40,8 @@ struct Client {
     caller: Caller,
     /// `credential-id|ip`, or `anonymous|ip`.
     rate_subject: String,
+    /// The client's IP (the redemption budget's subject).
+    ip: IpAddr,
 }
 
 impl Client {
@@ -53,6 +55,7 @@ impl Client {
         Client {
             rate_subject: format!("{who}|{ip}"),
             caller,
+            ip,
         }
     }
 

@@ -13,6 +13,7 @@ use super::prepare::{Prepared, execute, prepare};
 use super::refusal::{Refusal, one_password_mutation_only, respond, too_many_requests};
 use super::{Client, Outcome, limits};
 use crate::AppState;
+use crate::auth::{Caller, Role};
 use crate::rate_limits::{Scope, Verdict};
 
 pub(super) async fn run_one(
@@ -31,7 +32,7 @@ pub(super) async fn run_one(
         let refusal = one_password_mutation_only();
         return refuse(state, client, media, refusal, 1, &operation).await;
     }
-    let verdict = match rate_limit(state, client, 1, prepared.analysis.reset_mutations).await {
+    let verdict = match rate_limit(state, client, 1, prepared.analysis.redemptions).await {
         Ok(verdict) => verdict,
         Err(verdict) => {
             return (
@@ -81,8 +82,8 @@ pub(super) async fn run_batch(
         refusal.batch = Some(operations as usize);
         return refuse(state, client, media, refusal, operations, "batch").await;
     }
-    let resets = analyses().map(|a| a.reset_mutations).sum();
-    let verdict = match rate_limit(state, client, operations, resets).await {
+    let redemptions = analyses().map(|a| a.redemptions).sum();
+    let verdict = match rate_limit(state, client, operations, redemptions).await {
         Ok(verdict) => verdict,
         Err(verdict) => {
             return (
@@ -128,29 +129,28 @@ pub(super) async fn refuse(
     (response, outcome)
 }
 
-/// Counts the request against the GraphQL budget and, for reset creations and
-/// redemptions, the tighter reset budget. Err with the verdict that refused it.
+/// Counts the request against the GraphQL budget and, for redemptions by public clients,
+/// the redemption budget of the client's IP (integrations are trusted servers, often
+/// many shops behind one address). Err with the verdict that refused it. Reset creations
+/// are counted per customer by the creation rule itself, where the customer is known.
 async fn rate_limit(
     state: &AppState,
     client: &Client,
     operations: u32,
-    reset_mutations: usize,
+    redemptions: usize,
 ) -> Result<Option<Verdict>, Verdict> {
     let general = limits::check(state, Scope::Graphql, &client.rate_subject, operations).await;
     if let Some(verdict) = general.filter(|v| !v.allowed) {
         return Err(verdict);
     }
-    if reset_mutations == 0 {
+    let integration =
+        matches!(&client.caller, Caller::Authenticated(p) if p.role == Role::Integration);
+    if redemptions == 0 || integration {
         return Ok(general);
     }
-    let resets = limits::check(
-        state,
-        Scope::Resets,
-        &client.rate_subject,
-        reset_mutations as u32,
-    )
-    .await;
-    match resets {
+    let subject = client.ip.to_string();
+    let redemption = limits::check(state, Scope::Redemptions, &subject, redemptions as u32).await;
+    match redemption {
         Some(verdict) if !verdict.allowed => Err(verdict),
         Some(verdict) => Ok(Some(verdict)),
         None => Ok(general),
