@@ -230,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
     let mut conn = db.conn().await?;
 
     // One argon2id hash at the service's default parameters, shared by every customer.
-    let hasher = PasswordHasher::new(PasswordPolicy { min_length: 8 }, 19_456, 2, 1, 1)?;
+    let hasher = PasswordHasher::new(PasswordPolicy { min_length: 8 }, 19_456, 2, 1, 1, 1)?;
     let hash = hasher
         .hash(&Password::new("bench password, shared"))
         .await?;

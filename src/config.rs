@@ -66,6 +66,12 @@ pub struct Config {
     #[arg(long, env = "HASH_CONCURRENCY", global = true, default_value_t = 0)]
     pub hash_concurrency: usize,
 
+    /// Password hashes that may wait for a hash thread (default: 4 per hash thread).
+    /// Beyond them a password change, sign-up or login is refused at once with 429 and
+    /// `Retry-After` instead of queueing behind minutes of argon2 work.
+    #[arg(long, env = "HASH_QUEUE_LENGTH", global = true)]
+    pub hash_queue_length: Option<usize>,
+
     /// Shortest password accepted.
     #[arg(long, env = "MIN_PASSWORD_LENGTH", global = true, default_value_t = 8)]
     pub min_password_length: usize,
@@ -237,6 +243,10 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// Default hashes waiting per hash thread: a full queue is a few hashes' work per thread,
+/// so a burst a few times the threads wide still passes while a flood is refused.
+const HASH_QUEUE_PER_THREAD: usize = 4;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -330,5 +340,11 @@ impl Config {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         }
+    }
+
+    /// Hashes that may wait for a hash thread: the configured value, or 4 per thread.
+    pub fn hash_queue_length(&self) -> usize {
+        self.hash_queue_length
+            .unwrap_or_else(|| HASH_QUEUE_PER_THREAD * self.hash_workers())
     }
 }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// Where a test may hold a password login (never set in production).
     pub login_pauses: auth::pauses::LoginPauses,
+    /// Where the schema takes passwords to hash (for the one-hash-per-request rule).
+    pub password_slots: graphql::password_slots::PasswordSlots,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -94,11 +96,15 @@ impl App {
             config.argon2_iterations,
             config.argon2_parallelism,
             config.hash_workers(),
+            config.hash_queue_length(),
         )?;
         let schema = graphql::build_schema(&config);
         let prevalidated_schema = graphql::build_prevalidated_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
         let root_fields = graphql::root_fields(&schema);
+        // A password slot the schema lost (renamed, removed), or a password input nobody
+        // declared, stops the start: the rule would otherwise miss it without a word.
+        let password_slots = graphql::password_slots::PasswordSlots::of_schema(&schema)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -116,6 +122,7 @@ impl App {
             root_fields,
             clock,
             login_pauses: auth::pauses::LoginPauses::default(),
+            password_slots,
         });
         Ok(App { listener, state })
     }

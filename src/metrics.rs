@@ -47,6 +47,9 @@ pub struct Metrics {
     reads_in_flight: Gauge,
     hashes_running: Gauge,
     hashes_waiting: Gauge,
+    hashes_computed: Gauge,
+    hashes_dropped: Gauge,
+    hashes_refused: Gauge,
     statements: Gauge,
 }
 
@@ -58,6 +61,8 @@ pub struct Readings {
     pub shared_reads: (usize, usize),
     /// Password hashes running, and waiting for a worker.
     pub hashing: (usize, usize),
+    /// Password hashes computed, dropped and refused since start.
+    pub hash_totals: crate::auth::password::PoolTotals,
     /// SQL statements sent since start.
     pub statements: u64,
 }
@@ -71,6 +76,8 @@ impl Default for Metrics {
         let (pool_connections, pool_idle) = (Gauge::default(), Gauge::default());
         let (read_connections, reads_in_flight) = (Gauge::default(), Gauge::default());
         let (hashes_running, hashes_waiting) = (Gauge::default(), Gauge::default());
+        let (hashes_computed, hashes_dropped, hashes_refused) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
         let statements = Gauge::default();
         registry.register(
             "requests",
@@ -118,6 +125,21 @@ impl Default for Metrics {
             hashes_waiting.clone(),
         );
         registry.register(
+            "password_hashes_computed",
+            "argon2 computations run since start (new passwords and password checks)",
+            hashes_computed.clone(),
+        );
+        registry.register(
+            "password_hashes_dropped",
+            "Queued password hashes skipped since start because their request had gone",
+            hashes_dropped.clone(),
+        );
+        registry.register(
+            "password_hashes_refused",
+            "Password hashes refused since start because the hash queue was full",
+            hashes_refused.clone(),
+        );
+        registry.register(
             "db_statements",
             "SQL statements sent since start",
             statements.clone(),
@@ -133,6 +155,9 @@ impl Default for Metrics {
             reads_in_flight,
             hashes_running,
             hashes_waiting,
+            hashes_computed,
+            hashes_dropped,
+            hashes_refused,
             statements,
         }
     }
@@ -170,6 +195,14 @@ impl Metrics {
         self.reads_in_flight.set(readings.shared_reads.1 as i64);
         self.hashes_running.set(readings.hashing.0 as i64);
         self.hashes_waiting.set(readings.hashing.1 as i64);
+        let totals = readings.hash_totals;
+        for (gauge, total) in [
+            (&self.hashes_computed, totals.computed),
+            (&self.hashes_dropped, totals.dropped),
+            (&self.hashes_refused, totals.refused),
+        ] {
+            gauge.set(total.min(i64::MAX as u64) as i64);
+        }
         self.statements
             .set(readings.statements.min(i64::MAX as u64) as i64);
         let mut out = String::new();

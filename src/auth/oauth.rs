@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::credentials::{self, ApiCredential};
 use super::login_throttle::LoginThrottle;
-use super::password::Password;
+use super::password::{HashError, Password};
 use super::pauses::LoginStep;
 use super::tokens::TokenSubject;
 use super::{Mode, Role, sessions};
@@ -73,10 +73,11 @@ pub enum OAuthError {
     /// A parameter is missing or malformed (400).
     #[error("{0}")]
     InvalidRequest(String),
-    /// Too many failed logins for this account: retry in `retry_after` seconds (429).
-    #[error("too many failed logins for this account: try again later")]
+    /// Too many failed logins for this account, or too many passwords waiting to be
+    /// hashed: retry in `retry_after` seconds (429, `Retry-After`).
+    #[error("too many requests: try again later")]
     TooManyRequests {
-        /// Seconds until the lock ends.
+        /// Seconds until there is room again.
         retry_after: u64,
     },
     /// Something failed on our side (500).
@@ -87,6 +88,18 @@ pub enum OAuthError {
 impl From<DbError> for OAuthError {
     fn from(e: DbError) -> Self {
         OAuthError::Internal(e.into())
+    }
+}
+
+impl From<HashError> for OAuthError {
+    fn from(e: HashError) -> Self {
+        match e {
+            // The password was neither accepted nor refused: the client may try again.
+            HashError::QueueFull => OAuthError::TooManyRequests {
+                retry_after: HashError::RETRY_AFTER.as_secs().max(1),
+            },
+            e => OAuthError::Internal(e.into()),
+        }
     }
 }
 
@@ -311,11 +324,7 @@ async fn check_customer_password(
         None => None,
     };
     let stored_hash = found.as_ref().and_then(|f| f.password_hash.as_deref());
-    let verification = state
-        .hasher
-        .verify(password, stored_hash)
-        .await
-        .map_err(|e| OAuthError::Internal(e.into()))?;
+    let verification = state.hasher.verify(password, stored_hash).await?;
     let (Some(found), true) = (found, verification.matches) else {
         return Err(OAuthError::InvalidGrant);
     };
@@ -326,13 +335,17 @@ async fn check_customer_password(
     if let (true, Some(verified)) = (verification.outdated, found.password_hash.as_deref()) {
         // The argon2 costs have grown since this hash was made: store a stronger one, but
         // only over the hash just verified (a password change may have committed since).
-        let hash = state
-            .hasher
-            .hash(password)
-            .await
-            .map_err(|e| OAuthError::Internal(e.into()))?;
-        let mut conn = state.db.conn().await?;
-        customer_queries::replace_verified_hash(&mut conn, &found.id, verified, &hash).await?;
+        let hash = match state.hasher.hash(password).await {
+            Ok(hash) => Some(hash),
+            // The password was right: a full queue only puts the rehash off to a later
+            // login.
+            Err(HashError::QueueFull) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(hash) = hash {
+            let mut conn = state.db.conn().await?;
+            customer_queries::replace_verified_hash(&mut conn, &found.id, verified, &hash).await?;
+        }
     }
     state.login_pauses.reached(LoginStep::OpeningSession).await;
     Ok(found)

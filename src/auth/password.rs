@@ -6,6 +6,8 @@ use std::sync::Arc;
 use argon2::Params;
 
 use super::argon2id;
+use super::hash_pool::PoolError;
+pub use super::hash_pool::PoolTotals;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Longest password accepted, in characters.
@@ -124,10 +126,23 @@ mod tests {
     }
 }
 
-/// Hashing failed for a reason that is not the caller's (a bug or a dead worker).
+/// Why a password was not hashed or verified.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(String);
+pub enum HashError {
+    /// Every hash thread is busy and the queue is full: the caller should try again
+    /// shortly (a 429, not a failure).
+    #[error("the password hash queue is full")]
+    QueueFull,
+    /// A reason that is not the caller's (a bug or a dead worker).
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+impl HashError {
+    /// When to try again after [`HashError::QueueFull`]: the queue holds a few hashes'
+    /// work per thread, so it has room again within a second.
+    pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+}
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,13 +166,14 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     /// A hasher with this policy and these argon2id costs, computing at most `workers`
-    /// hashes at once.
+    /// hashes at once with at most `queue_length` more waiting.
     pub fn new(
         policy: PasswordPolicy,
         memory_kib: u32,
         iterations: u32,
         lanes: u32,
         workers: usize,
+        queue_length: usize,
     ) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, lanes, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
@@ -166,7 +182,7 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             policy,
             params,
-            pool: Arc::new(super::hash_pool::HashPool::new(workers)?),
+            pool: Arc::new(super::hash_pool::HashPool::new(workers, queue_length)?),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -182,7 +198,7 @@ impl PasswordHasher {
         let params = self.params.clone();
         self.run(move || {
             argon2id::hash(&params, password.expose().as_bytes())
-                .map_err(|e| HashError(e.to_string()))
+                .map_err(|e| HashError::Failed(e.to_string()))
         })
         .await
     }
@@ -221,13 +237,28 @@ impl PasswordHasher {
         self.pool.queue()
     }
 
+    /// Hashes (and verifications) computed, skipped and refused since start.
+    pub fn totals(&self) -> PoolTotals {
+        self.pool.totals()
+    }
+
+    /// True when a hash asked for now would find room in the queue: lets a request that
+    /// will hash be refused before any of it runs. The hash itself is still refused if
+    /// the room is gone by then. A false answer counts as a refused hash.
+    pub fn has_room(&self) -> bool {
+        self.pool.has_room()
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        self.pool
-            .run(work)
-            .await
-            .unwrap_or_else(|| Err(HashError("the hash threads are stopping".into())))
+        match self.pool.run(work).await {
+            Ok(result) => result,
+            Err(PoolError::Full) => Err(HashError::QueueFull),
+            Err(PoolError::Stopped) => {
+                Err(HashError::Failed("the hash threads are stopping".into()))
+            }
+        }
     }
 }

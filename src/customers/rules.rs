@@ -3,13 +3,19 @@
 //! guest and only by an integration, emails are unique per mode, the integrator's fields
 //! are written by integrations only ([`crate::integrator_fields`]), and a new email
 //! expires the customer's pending resets.
+//!
+//! A password is hashed only once everything else that could refuse the change has been
+//! checked (the email is free, the customer is a guest): an argon2 hash is the costliest
+//! thing a request can ask for, so a change bound to fail must not get one. The checks
+//! are repeated where the change is written (a unique index, a conditional update), so a
+//! race between the check and the write still ends in the same refusal.
 
 use futures_util::FutureExt;
 
 use super::queries::{self, CustomerUpdate, NewCustomer};
 use super::{Customer, CustomerError, CustomerFilter, CustomerSort, Email};
 use crate::auth::password::{Password, PasswordHasher};
-use crate::auth::{Principal, Role, secrets, sessions};
+use crate::auth::{Mode, Principal, Role, secrets, sessions};
 use crate::db::{Db, now};
 use crate::integrator_fields::IntegratorWrites;
 use crate::listing::{FieldProblem, Page, PageWindow};
@@ -63,18 +69,36 @@ fn email_taken() -> CustomerError {
     ))
 }
 
-async fn hash_new_password(
-    hasher: &PasswordHasher,
-    password: &Password,
-) -> Result<String, CustomerError> {
+fn check_new_password(hasher: &PasswordHasher, password: &Password) -> Result<(), CustomerError> {
     hasher.check(password).map_err(|problem| {
         CustomerError::Invalid(FieldProblem::new(
             "/input/password",
             problem.key(),
             "does not meet the password rules",
         ))
-    })?;
-    Ok(hasher.hash(password).await?)
+    })
+}
+
+fn password_already_set() -> CustomerError {
+    CustomerError::Invalid(FieldProblem::new(
+        "/input/password",
+        "already_set",
+        "this customer already has a password: use a password reset",
+    ))
+}
+
+/// Refuses an email that another customer of the mode (other than `except`) holds.
+async fn check_email_free(
+    db: &Db,
+    mode: Mode,
+    email: &Email,
+    except: Option<&str>,
+) -> Result<(), CustomerError> {
+    let mut conn = db.read().await?;
+    match queries::find_by_email(&mut conn, mode, email.as_str()).await? {
+        Some(holder) if Some(holder.id.as_str()) != except => Err(email_taken()),
+        _ => Ok(()),
+    }
 }
 
 fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -97,7 +121,11 @@ pub async fn create(
     .check(caller.role)?;
     let email = parse_email(&input.email)?;
     let password_hash = match &input.password {
-        Some(password) => Some(hash_new_password(hasher, password).await?),
+        Some(password) => {
+            check_new_password(hasher, password)?;
+            check_email_free(db, caller.mode, &email, None).await?;
+            Some(hasher.hash(password).await?)
+        }
         None => None,
     };
     let created_at = now();
@@ -180,7 +208,14 @@ pub async fn update(
     let email = changes.email.as_deref().map(parse_email).transpose()?;
     // Hash before any transaction opens: argon2 must not hold a connection or a lock.
     let password_hash = match &changes.password {
-        Some(password) => Some(hash_new_password(hasher, password).await?),
+        Some(password) => {
+            check_new_password(hasher, password)?;
+            check_guest(db, caller.mode, id).await?;
+            if let Some(email) = &email {
+                check_email_free(db, caller.mode, email, Some(id)).await?;
+            }
+            Some(hasher.hash(password).await?)
+        }
         None => None,
     };
     let update = CustomerUpdate {
@@ -213,11 +248,7 @@ pub async fn update(
                 return Ok(updated);
             };
             if !queries::set_password_if_unset(conn, &id, &hash).await? {
-                return Err(CustomerError::Invalid(FieldProblem::new(
-                    "/input/password",
-                    "already_set",
-                    "this customer already has a password: use a password reset",
-                )));
+                return Err(password_already_set());
             }
             sessions::end_all_for_customer(conn, &id).await?;
             Ok(queries::find(conn, mode, &id).await?.unwrap_or(updated))
@@ -225,6 +256,16 @@ pub async fn update(
         .boxed()
     })
     .await
+}
+
+/// Refuses a password for customer `id` unless it exists and is a guest.
+async fn check_guest(db: &Db, mode: Mode, id: &str) -> Result<(), CustomerError> {
+    let mut conn = db.read().await?;
+    match queries::find(&mut conn, mode, id).await? {
+        None => Err(CustomerError::NotFound),
+        Some(customer) if customer.has_password => Err(password_already_set()),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Deletes a customer (an integration, or the customer themself) and returns its id.

@@ -12,6 +12,7 @@ use super::guards::{
 };
 use super::loaders::ResetsByCustomerLoader;
 use super::pagination::{self, ListConnection};
+use super::password_slots::{Declared, PasswordSlot};
 use super::reset::ResetNode;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
@@ -192,6 +193,16 @@ pub struct UpdateCustomerInput {
     pub reference_origin: MaybeUndefined<String>,
     /// New metadata, replacing the old (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
+}
+
+/// The fields above that carry a password to hash (an argon2 hash for every value given):
+/// one password per request is allowed, counted from this list, which the service checks
+/// against its schema at start-up.
+pub(super) fn password_slots(declared: &mut Declared) {
+    declared.hashed.extend([
+        PasswordSlot::input_field::<CreateCustomerInput>("password"),
+        PasswordSlot::input_field::<UpdateCustomerInput>("password"),
+    ]);
 }
 
 /// Reads an optional, clearable input: left out, `null`, or a value.

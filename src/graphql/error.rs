@@ -5,11 +5,13 @@
 //! `INVALID_TOKEN` (missing, malformed, expired or revoked access token), `UNAUTHORIZED`
 //! (valid token, action not allowed), `RECORD_NOT_FOUND` (also for records of the other
 //! mode, or another customer's), `VALIDATION_ERROR` (with `extensions.pointer` and
-//! `extensions.error`), `TOO_MANY_REQUESTS`, and `INTERNAL_SERVER_ERROR`, whose message
-//! never carries internals: the cause is logged with its chain instead.
+//! `extensions.error`), `TOO_MANY_REQUESTS` (with `extensions.retryAfter` in seconds),
+//! and `INTERNAL_SERVER_ERROR`, whose message never carries internals: the cause is
+//! logged with its chain instead.
 
 use async_graphql::ErrorExtensions;
 
+use crate::auth::password::HashError;
 use crate::customers::CustomerError;
 use crate::db::DbError;
 use crate::listing::FieldProblem;
@@ -36,6 +38,8 @@ pub enum ApiError {
         /// Seconds until the window ends.
         retry_after: u64,
     },
+    /// The password hash queue is full: the whole request is refused (429).
+    HashQueueFull,
     /// Our fault; the cause is logged, not shown.
     Internal(anyhow::Error),
 }
@@ -48,7 +52,7 @@ impl ApiError {
             ApiError::Unauthorized(_) | ApiError::UnauthorizedField(_) => "UNAUTHORIZED",
             ApiError::NotFound(_) => "RECORD_NOT_FOUND",
             ApiError::Invalid(_) => "VALIDATION_ERROR",
-            ApiError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            ApiError::TooManyRequests { .. } | ApiError::HashQueueFull => TOO_MANY_REQUESTS,
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -58,8 +62,10 @@ impl ApiError {
         let code = self.code();
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            ApiError::HashQueueFull => Some(HashError::RETRY_AFTER.as_secs()),
             _ => None,
         };
+        let queue_full = matches!(self, ApiError::HashQueueFull);
         let (message, problem) = match self {
             ApiError::InvalidToken(why) | ApiError::Unauthorized(why) => (why.to_owned(), None),
             ApiError::NotFound(what) => (format!("{what} not found"), None),
@@ -78,12 +84,18 @@ impl ApiError {
                 format!("too many requests: {what}; try again in {retry_after} s"),
                 None,
             ),
+            ApiError::HashQueueFull => (HashQueueFull.to_string(), None),
             ApiError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 ("internal server error".to_owned(), None)
             }
         };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
+        let error = match queue_full {
+            // The source (never shown) tells the HTTP layer to answer 429.
+            true => async_graphql::Error::new_with_source(HashQueueFull),
+            false => async_graphql::Error::new(message),
+        };
+        error.extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(problem) = &problem {
                 ext.set("pointer", problem.pointer.as_str());
@@ -93,6 +105,29 @@ impl ApiError {
                 ext.set("retryAfter", seconds);
             }
         })
+    }
+}
+
+/// The code of every refusal for a budget or a full queue.
+pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
+
+/// The source of a GraphQL error refusing a request because the password hash queue is
+/// full: the HTTP layer answers such a request with 429 and `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct HashQueueFull;
+
+impl std::fmt::Display for HashQueueFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too many passwords are being hashed: try again shortly")
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::QueueFull => ApiError::HashQueueFull,
+            e => ApiError::Internal(e.into()),
+        }
     }
 }
 
@@ -110,7 +145,7 @@ impl From<CustomerError> for ApiError {
             CustomerError::ForbiddenField(problem) => ApiError::UnauthorizedField(problem),
             CustomerError::Invalid(problem) => ApiError::Invalid(problem),
             CustomerError::Db(e) => e.into(),
-            CustomerError::Hash(e) => ApiError::Internal(e.into()),
+            CustomerError::Hash(e) => e.into(),
         }
     }
 }
@@ -132,7 +167,7 @@ impl From<ResetError> for ApiError {
                 retry_after,
             },
             ResetError::Db(e) => e.into(),
-            ResetError::Hash(e) => ApiError::Internal(e.into()),
+            ResetError::Hash(e) => e.into(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod error;
 pub mod guards;
 pub mod loaders;
 mod pagination;
+pub mod password_slots;
 mod reset;
 pub mod scalars;
 

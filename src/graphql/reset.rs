@@ -10,6 +10,7 @@ use super::error::{ApiError, GraphqlResult};
 use super::guards::{ANY_TOKEN, INTEGRATION, RoleGuard, principal, state};
 use super::loaders::CustomerLoader;
 use super::pagination::{self, ListConnection};
+use super::password_slots::{Declared, PasswordSlot};
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
 use crate::rate_limits::Scope;
@@ -241,6 +242,20 @@ pub struct UpdateCustomerPasswordResetInput {
     pub reference_origin: MaybeUndefined<String>,
     /// New metadata, replacing the old (integrations only; at most 16 KiB as JSON).
     pub metadata: Option<Json>,
+}
+
+/// The fields above that carry a password to hash (an argon2 hash for every value given):
+/// one password per request is allowed, counted from this list, which the service checks
+/// against its schema at start-up. The reset token fields are named like passwords but
+/// only compared by digest.
+pub(super) fn password_slots(declared: &mut Declared) {
+    declared
+        .hashed
+        .push(PasswordSlot::input_field::<UpdateCustomerPasswordResetInput>("customerPassword"));
+    declared.not_hashed.extend([
+        PasswordSlot::input_field::<UpdateCustomerPasswordResetInput>("resetPasswordToken"),
+        PasswordSlot::input_field::<CustomerPasswordResetFilter>("resetPasswordTokenEq"),
+    ]);
 }
 
 fn filter_from(input: CustomerPasswordResetFilter) -> resets::ResetFilter {

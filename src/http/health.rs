@@ -46,6 +46,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         pool: state.db.pool_status(),
         shared_reads: state.db.read_status(),
         hashing: state.hasher.queue(),
+        hash_totals: state.hasher.totals(),
         statements: state.db.statements_sent(),
     };
     (

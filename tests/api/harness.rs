@@ -71,6 +71,9 @@ impl TestApp {
         let mut config = Config::with_database(url);
         config.listen_addr = "127.0.0.1:0".parse().unwrap();
         config.hash_concurrency = 4;
+        // The CDN page unless a test installs GraphiQL's files: tests do not depend on
+        // whether `scripts/fetch-graphiql.sh` ran in this checkout.
+        config.graphiql_assets = "tests/no-graphiql-assets".into();
         config.rate_limit_token = 0;
         config.rate_limit_graphql = 0;
         config.rate_limit_reset_creations = 0;
@@ -198,6 +201,16 @@ impl TestApp {
         let url = format!("{}{path}", self.base_url);
         let response = self.http.get(url).send().await.unwrap();
         response.text().await.unwrap()
+    }
+
+    /// The value of the unlabelled metric `reset_gateway_{name}` on `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.get_text("/metrics").await;
+        let prefix = format!("reset_gateway_{name} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
     }
 
     /// POSTs a JSON body to `/oauth/token` and returns the status and the JSON answer.

@@ -63,8 +63,10 @@ on_both_databases! {
                 _ => assert_eq!((status, answer["error"].as_str()), (429, Some("too_many_requests")), "{n}: {answer}"),
             }
         }
+        let hashes = app.metric("password_hashes_computed").await;
         let (status, answer, retry_after) = login_from(&app, shop, "me@example.com", PASSWORD, 70).await;
         assert_eq!(status, 429, "the right password waits too: {answer}");
+        assert_eq!(app.metric("password_hashes_computed").await, hashes, "a locked login verifies no password");
         let retry_after = retry_after.expect("Retry-After");
         assert!((1..=900).contains(&retry_after), "{retry_after}");
 

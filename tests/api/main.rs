@@ -21,6 +21,7 @@ mod modes;
 mod oauth;
 mod observability;
 mod pagination;
+mod password_hashes;
 mod passwords;
 mod permissions;
 mod rate_limits;

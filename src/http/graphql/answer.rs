@@ -6,6 +6,8 @@ use async_graphql::{ServerError, Value as GraphqlValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::graphql::error::HashQueueFull;
+
 /// An executed request's answer.
 pub(super) struct Answer {
     response: async_graphql::Response,
@@ -29,6 +31,15 @@ impl Answer {
     /// True when the request failed before execution.
     pub(super) fn is_request_error(&self) -> bool {
         self.request_error
+    }
+
+    /// True when a password hash was refused because the hash queue is full: the request
+    /// is then answered with 429 and `Retry-After`.
+    pub(super) fn hash_queue_full(&self) -> bool {
+        self.response
+            .errors
+            .iter()
+            .any(|e| e.source::<HashQueueFull>().is_some())
     }
 
     /// The code of the first error, if any.
@@ -81,6 +92,11 @@ pub(super) enum BatchItem {
 }
 
 impl BatchItem {
+    /// True when the item's password hash was refused for a full queue.
+    pub(super) fn hash_queue_full(&self) -> bool {
+        matches!(self, BatchItem::Answered(answer) if answer.hash_queue_full())
+    }
+
     /// The code of the item's first error, if any.
     pub(super) fn first_code(&self) -> Option<&str> {
         match self {
@@ -97,4 +113,28 @@ pub(super) fn to_body(answer: &impl Serialize) -> Vec<u8> {
         tracing::error!(error = %e, "an answer could not be serialized");
         br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::Pos;
+
+    use super::*;
+    use crate::graphql::error::ApiError;
+
+    fn answer_with(error: ApiError) -> Answer {
+        let mut error = error.into_graphql().into_server_error(Pos::default());
+        error.path = vec![async_graphql::PathSegment::Field("createCustomer".into())];
+        Answer::new(async_graphql::Response::from_errors(vec![error]))
+    }
+
+    #[test]
+    fn a_hash_refused_for_a_full_queue_is_told_from_other_errors() {
+        let full = answer_with(ApiError::HashQueueFull);
+        assert!(full.hash_queue_full());
+        assert_eq!(full.first_code(), Some("TOO_MANY_REQUESTS"));
+        let body = serde_json::to_value(&full).unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1);
+        assert!(!answer_with(ApiError::Unauthorized("no")).hash_queue_full());
+    }
 }

@@ -1,7 +1,8 @@
 //! What a GraphQL document asks for, read before it runs: its operation type, how many
 //! password hashes it would compute, its aliases, and whether it introspects. These
-//! checks guard the HTTP layer's rules (no mutations over GET, one password-hashing
-//! mutation per request, alias limit, introspection for integrations only).
+//! checks guard the HTTP layer's rules (no mutations over GET, one password hash per
+//! request, alias limit, introspection for integrations only). Passwords are counted by
+//! [`PasswordSlots`], which knows from the schema where they can be given.
 
 use std::collections::HashSet;
 
@@ -10,14 +11,8 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
     SelectionSet,
 };
-use async_graphql_value::Value;
 
-/// Mutations that hash a password: each costs an argon2 computation.
-const PASSWORD_FIELDS: &[(&str, &str)] = &[
-    ("updateCustomerPasswordReset", "customerPassword"),
-    ("updateCustomer", "password"),
-    ("createCustomer", "password"),
-];
+use crate::graphql::password_slots::PasswordSlots;
 
 /// Mutations that redeem a password reset (the per-IP budget of public clients).
 const REDEMPTION_FIELDS: &[&str] = &["updateCustomerPasswordReset"];
@@ -27,8 +22,8 @@ const REDEMPTION_FIELDS: &[&str] = &["updateCustomerPasswordReset"];
 pub struct Analysis {
     /// True for a mutation.
     pub is_mutation: bool,
-    /// Mutation fields that would hash a password.
-    pub password_mutations: usize,
+    /// Passwords the operation would hash (each an argon2 computation).
+    pub password_hashes: usize,
     /// Aliased fields, across fragments.
     pub aliases: usize,
     /// True when the operation reads `__schema` or `__type`.
@@ -42,6 +37,7 @@ pub struct Analysis {
 /// Analyses the operation the request selects. None when none can be selected (the
 /// executor then reports why).
 pub fn analyze(
+    passwords: &PasswordSlots,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &serde_json::Map<String, serde_json::Value>,
@@ -49,10 +45,10 @@ pub fn analyze(
     let operation = select(document, operation_name)?;
     let mut walk = Walk {
         document,
-        variables,
         visited: HashSet::new(),
         analysis: Analysis {
             is_mutation: operation.ty == OperationType::Mutation,
+            password_hashes: passwords.count(document, operation, variables),
             ..Analysis::default()
         },
     };
@@ -78,7 +74,6 @@ fn select<'d>(
 
 struct Walk<'d> {
     document: &'d ExecutableDocument,
-    variables: &'d serde_json::Map<String, serde_json::Value>,
     visited: HashSet<&'d str>,
     analysis: Analysis,
 }
@@ -101,13 +96,8 @@ impl<'d> Walk<'d> {
                             .first_root_field
                             .get_or_insert_with(|| name.to_owned());
                     }
-                    if root && self.analysis.is_mutation {
-                        if self.hashes_password(name, &field.arguments) {
-                            self.analysis.password_mutations += 1;
-                        }
-                        if REDEMPTION_FIELDS.contains(&name) {
-                            self.analysis.redemptions += 1;
-                        }
+                    if root && self.analysis.is_mutation && REDEMPTION_FIELDS.contains(&name) {
+                        self.analysis.redemptions += 1;
                     }
                     self.selection_set(&field.selection_set.node, false);
                 }
@@ -127,41 +117,6 @@ impl<'d> Walk<'d> {
             }
         }
     }
-
-    /// True when a root mutation field would hash a password given its arguments (inline
-    /// or through variables).
-    fn hashes_password(
-        &self,
-        field: &str,
-        arguments: &[(
-            async_graphql::Positioned<Name>,
-            async_graphql::Positioned<Value>,
-        )],
-    ) -> bool {
-        let Some((_, key)) = PASSWORD_FIELDS.iter().find(|(name, _)| *name == field) else {
-            return false;
-        };
-        let input = arguments
-            .iter()
-            .find(|(name, _)| name.node == "input")
-            .map(|(_, v)| &v.node);
-        match input {
-            Some(Value::Object(fields)) => fields.get(*key).is_some_and(|v| match v {
-                Value::Null => false,
-                Value::Variable(var) => self
-                    .variables
-                    .get(var.as_str())
-                    .is_some_and(|v| !v.is_null()),
-                _ => true,
-            }),
-            Some(Value::Variable(var)) => self
-                .variables
-                .get(var.as_str())
-                .and_then(|input| input.get(*key))
-                .is_some_and(|v| !v.is_null()),
-            _ => false,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -170,12 +125,17 @@ mod tests {
     use serde_json::json;
 
     fn run(query: &str, variables: serde_json::Value) -> Analysis {
+        let passwords = PasswordSlots::from_sdl(
+            include_str!("../../../schema.graphql"),
+            &crate::graphql::password_slots::declared(),
+        )
+        .unwrap();
         let document = async_graphql::parser::parse_query(query).unwrap();
-        analyze(&document, None, variables.as_object().unwrap()).unwrap()
+        analyze(&passwords, &document, None, variables.as_object().unwrap()).unwrap()
     }
 
     #[test]
-    fn password_mutations_are_counted_inline_through_variables_and_fragments() {
+    fn passwords_are_counted_inline_through_variables_and_fragments() {
         let doc = "mutation($i: UpdateCustomerPasswordResetInput!, $p: String) {
             a: updateCustomerPasswordReset(id: \"1\", input: $i) { id }
             b: updateCustomer(id: \"2\", input: { password: $p }) { id }
@@ -188,7 +148,7 @@ mod tests {
             json!({ "i": { "customerPassword": "x" }, "p": "secret" }),
         );
         assert!(analysis.is_mutation);
-        assert_eq!(analysis.password_mutations, 3);
+        assert_eq!(analysis.password_hashes, 3);
         assert_eq!(analysis.aliases, 3);
     }
 

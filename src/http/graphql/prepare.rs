@@ -66,6 +66,7 @@ pub(super) fn prepare(
     })?;
     let document = &parsed.document;
     let analysis = document::analyze(
+        &state.password_slots,
         document,
         params.operation_name.as_deref(),
         &params.variables,

@@ -1,6 +1,6 @@
 //! Requests refused before they run, and how answers are written.
 
-use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -10,6 +10,8 @@ use super::answer::to_body;
 
 use super::limits;
 use super::negotiate::MediaType;
+use crate::auth::password::HashError;
+use crate::graphql::error::{HashQueueFull, TOO_MANY_REQUESTS};
 use crate::rate_limits::Verdict;
 
 /// A request refused before it runs, with the status for each media type.
@@ -109,6 +111,29 @@ pub(super) fn too_many_requests(
     let mut response = refusal.into_response(media);
     limits::add_headers(&mut response, Some(verdict));
     response
+}
+
+/// Every hash thread is busy and the hash queue is full: the request, which would hash a
+/// password, is refused before it runs (429, `Retry-After`).
+pub(super) fn hash_queue_full(media: MediaType, batch: Option<usize>) -> Response {
+    let mut refusal = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::TOO_MANY_REQUESTS,
+        TOO_MANY_REQUESTS,
+        HashQueueFull.to_string(),
+    );
+    refusal.batch = batch;
+    let mut response = refusal.into_response(media);
+    set_retry_after(&mut response);
+    response
+}
+
+/// Tells the client when a hash may find room again.
+pub(super) fn set_retry_after(response: &mut Response) {
+    response.headers_mut().insert(
+        RETRY_AFTER,
+        HeaderValue::from(HashError::RETRY_AFTER.as_secs()),
+    );
 }
 
 pub(super) fn one_password_mutation_only() -> Refusal {

@@ -10,10 +10,14 @@ use super::document::Analysis;
 use super::negotiate::MediaType;
 use super::params::GraphqlParams;
 use super::prepare::{Prepared, execute, prepare};
-use super::refusal::{Refusal, one_password_mutation_only, respond, too_many_requests};
+use super::refusal::{
+    Refusal, hash_queue_full, one_password_mutation_only, respond, set_retry_after,
+    too_many_requests,
+};
 use super::{Client, Outcome, limits};
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::graphql::error::TOO_MANY_REQUESTS;
 use crate::rate_limits::{Scope, Verdict};
 
 pub(super) async fn run_one(
@@ -28,7 +32,7 @@ pub(super) async fn run_one(
         Err(refusal) => return refuse(state, client, media, refusal, 1, "invalid").await,
     };
     let operation = operation_label(state, &prepared.analysis);
-    if prepared.analysis.password_mutations > 1 {
+    if prepared.analysis.password_hashes > 1 {
         let refusal = one_password_mutation_only();
         return refuse(state, client, media, refusal, 1, &operation).await;
     }
@@ -41,13 +45,21 @@ pub(super) async fn run_one(
             );
         }
     };
+    if prepared.analysis.password_hashes > 0 && !state.hasher.has_room() {
+        let response = hash_queue_full(media, None);
+        return (response, Outcome::new(operation, TOO_MANY_REQUESTS));
+    }
     let answer = execute(state, prepared).await;
     let status = match (answer.is_request_error(), media) {
+        _ if answer.hash_queue_full() => StatusCode::TOO_MANY_REQUESTS,
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     let mut response = respond(media, status, &answer);
     limits::add_headers(&mut response, verdict.as_ref());
+    if answer.hash_queue_full() {
+        set_retry_after(&mut response);
+    }
     (
         response,
         Outcome::new(operation, answer.first_code().unwrap_or("ok")),
@@ -76,7 +88,8 @@ pub(super) async fn run_batch(
         .map(|params| prepare(state, &client.caller, params, false))
         .collect();
     let analyses = || prepared.iter().flatten().map(|p| &p.analysis);
-    if analyses().map(|a| a.password_mutations).sum::<usize>() > 1 {
+    let hashes = analyses().map(|a| a.password_hashes).sum::<usize>();
+    if hashes > 1 {
         // One batch is one request: it may not hash more passwords than one document may.
         let mut refusal = one_password_mutation_only();
         refusal.batch = Some(operations as usize);
@@ -92,6 +105,10 @@ pub(super) async fn run_batch(
             );
         }
     };
+    if hashes > 0 && !state.hasher.has_room() {
+        let response = hash_queue_full(media, Some(operations as usize));
+        return (response, Outcome::new("batch", TOO_MANY_REQUESTS));
+    }
     let answers = futures_util::future::join_all(prepared.into_iter().map(|item| async move {
         match item {
             Ok(prepared) => BatchItem::Answered(execute(state, prepared).await),
@@ -99,8 +116,16 @@ pub(super) async fn run_batch(
         }
     }))
     .await;
-    let mut response = respond(media, StatusCode::OK, &answers);
+    let queue_full = answers.iter().any(BatchItem::hash_queue_full);
+    let status = match queue_full {
+        true => StatusCode::TOO_MANY_REQUESTS,
+        false => StatusCode::OK,
+    };
+    let mut response = respond(media, status, &answers);
     limits::add_headers(&mut response, verdict.as_ref());
+    if queue_full {
+        set_retry_after(&mut response);
+    }
     let code = answers.iter().find_map(BatchItem::first_code);
     (response, Outcome::new("batch", code.unwrap_or("ok")))
 }
