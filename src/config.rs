@@ -113,7 +113,8 @@ pub struct Config {
           value_parser = humantime::parse_duration)]
     pub refresh_reuse_grace: Duration,
 
-    /// Token requests per interval and client IP at `/oauth/token` (0: no limit).
+    /// Token requests and revocations per interval and client IP, at `/oauth/token` and
+    /// `/oauth/revoke` together (0: no limit).
     #[arg(long, env = "RATE_LIMIT_TOKEN", global = true, default_value_t = 30)]
     pub rate_limit_token: u32,
 

@@ -24,7 +24,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth::password::{PasswordHasher, PasswordPolicy};
-use auth::tokens::{RevocationList, TokenSigner};
+use auth::revocations::RevocationList;
+use auth::tokens::TokenSigner;
 use config::Config;
 use db::Db;
 
@@ -87,7 +88,7 @@ impl App {
             tracing::warn!(%error, "planner statistics not refreshed");
         }
         let signer = TokenSigner::load(&db, config.token_signing_key.as_ref()).await?;
-        let revocations = RevocationList::default();
+        let revocations = RevocationList::new(config.db_statement_timeout);
         revocations.refresh(&mut db.conn().await?).await?;
         let hasher = PasswordHasher::new(
             PasswordPolicy {
@@ -187,7 +188,7 @@ async fn housekeeping(state: Arc<AppState>) {
         }
         let done = match state.db.conn().await {
             Ok(mut conn) => match state.revocations.refresh(&mut conn).await {
-                Ok(()) => rate_limits::forget_expired(&mut conn).await.map(drop),
+                Ok(_) => rate_limits::forget_expired(&mut conn).await.map(drop),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),

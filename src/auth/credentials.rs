@@ -133,13 +133,19 @@ pub async fn find_active(conn: &mut Conn, client_id: &str) -> DbResult<Option<Ap
     })?)
 }
 
-/// Ids of every revoked credential (for the revocation list).
-pub async fn revoked_ids(conn: &mut Conn) -> DbResult<Vec<String>> {
+/// Ids of the credentials revoked after `since` (every revoked one without it), for the
+/// revocation list.
+pub async fn revoked_since(conn: &mut Conn, since: Option<NaiveDateTime>) -> DbResult<Vec<String>> {
     Ok(db_run!(conn, |c| {
-        api_credentials::table
+        let revoked = api_credentials::table
             .filter(api_credentials::revoked_at.is_not_null())
             .select(api_credentials::id)
-            .load(c)
-            .await
+            .into_boxed();
+        match since {
+            Some(since) => revoked.filter(api_credentials::revoked_at.gt(since)),
+            None => revoked,
+        }
+        .load(c)
+        .await
     })?)
 }

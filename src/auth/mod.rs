@@ -7,6 +7,7 @@ pub mod login_throttle;
 pub mod oauth;
 pub mod password;
 pub mod pauses;
+pub mod revocations;
 pub mod secrets;
 pub mod sessions;
 mod token_cache;

@@ -3,8 +3,6 @@
 //! The signing key comes from configuration, or is generated once and kept in the
 //! `settings` table, so every instance on one database signs and verifies alike.
 
-use std::collections::HashSet;
-use std::sync::RwLock;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -14,9 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::token_cache::VerifiedTokens;
-use super::{Mode, Principal, Role, credentials, secrets};
-use crate::db::schema::{revoked_tokens, settings};
-use crate::db::{Conn, Db, DbResult, now};
+use super::{Mode, Principal, Role, secrets};
+use crate::db::schema::settings;
+use crate::db::{Conn, Db, DbResult};
 use crate::db_run;
 
 const SIGNING_KEY_SETTING: &str = "jwt_signing_key";
@@ -189,72 +187,6 @@ async fn stored_key(conn: &mut Conn) -> DbResult<String> {
             .await
     })
     .map_err(Into::into)
-}
-
-/// Tokens revoked before their expiry and revoked credentials, mirrored in memory so that
-/// verifying a token needs no database round trip. Every instance refreshes it from the
-/// database every few seconds, and at once for its own revocations.
-#[derive(Default)]
-pub struct RevocationList {
-    state: RwLock<Revoked>,
-}
-
-#[derive(Default)]
-struct Revoked {
-    tokens: HashSet<String>,
-    credentials: HashSet<String>,
-}
-
-impl RevocationList {
-    /// True when the token or its credential has been revoked.
-    pub fn is_revoked(&self, principal: &Principal) -> bool {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        state.tokens.contains(&principal.token_id)
-            || state.credentials.contains(&principal.credential_id)
-    }
-
-    /// Records the revocation of an access token (until it would have expired anyway).
-    pub async fn revoke_token(&self, conn: &mut Conn, jti: &str, exp: i64) -> DbResult<()> {
-        let expires_at = chrono::DateTime::from_timestamp(exp, 0)
-            .map(|t| t.naive_utc())
-            .unwrap_or_else(now);
-        db_run!(conn, |c| {
-            diesel::insert_into(revoked_tokens::table)
-                .values((
-                    revoked_tokens::jti.eq(jti),
-                    revoked_tokens::expires_at.eq(expires_at),
-                ))
-                .on_conflict_do_nothing()
-                .execute(c)
-                .await
-        })?;
-        self.write().tokens.insert(jti.to_owned());
-        Ok(())
-    }
-
-    /// Re-reads the revocations from the database, forgetting tokens that have expired.
-    pub async fn refresh(&self, conn: &mut Conn) -> DbResult<()> {
-        let current = now();
-        let tokens: Vec<String> = db_run!(conn, |c| {
-            diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(current)))
-                .execute(c)
-                .await?;
-            revoked_tokens::table
-                .select(revoked_tokens::jti)
-                .load(c)
-                .await
-        })?;
-        let credentials = credentials::revoked_ids(conn).await?;
-        *self.write() = Revoked {
-            tokens: tokens.into_iter().collect(),
-            credentials: credentials.into_iter().collect(),
-        };
-        Ok(())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Revoked> {
-        self.state.write().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 #[cfg(test)]

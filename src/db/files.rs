@@ -18,6 +18,9 @@ const COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
 /// tightens the modes of an existing file and its companions. Call before SQLite opens
 /// the file.
 pub fn prepare_sqlite_file(path: &Path) -> std::io::Result<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir)?;
     }

@@ -51,6 +51,7 @@ diesel::table! {
     revoked_tokens (jti) {
         jti -> Text,
         expires_at -> Timestamp,
+        revoked_at -> Timestamp,
     }
 }
 

@@ -70,9 +70,13 @@ pub async fn token(
     response
 }
 
-/// Revokes a refresh or access token. Always 200 for a well-formed request (RFC 7009).
+/// Revokes a refresh or access token. Always 200 for a well-formed request (RFC 7009),
+/// within the token endpoint's per-IP budget: anyone can get a sales-channel token and
+/// revoke it, and every revocation is kept (and read by every instance) until the token
+/// would have expired.
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -80,6 +84,13 @@ pub async fn revoke(
         Ok(body) => body,
         Err(rejection) => return unreadable_body(rejection),
     };
+    let ip = limits::client_ip(&state, &headers, peer).to_string();
+    let verdict = limits::check(&state, Scope::Token, &ip, 1).await;
+    if verdict.is_some_and(|v| !v.allowed) {
+        let mut response = too_many_requests("too many token requests and revocations");
+        limits::add_headers(&mut response, verdict.as_ref());
+        return response;
+    }
     let result = async {
         let params = parameters(&headers, &body, state.config.max_nesting)?;
         let token = params
@@ -90,10 +101,18 @@ pub async fn revoke(
         oauth::revoke(&state, token).await
     }
     .await;
-    match result {
+    let mut response = match result {
         Ok(()) => no_store((StatusCode::OK, Json(json!({}))).into_response()),
         Err(error) => error_response(error),
-    }
+    };
+    limits::add_headers(&mut response, verdict.as_ref());
+    response
+}
+
+/// 429 with an OAuth error body.
+fn too_many_requests(description: &str) -> Response {
+    let body = json!({ "error": "too_many_requests", "error_description": description });
+    no_store((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response())
 }
 
 /// The request's parameters from a JSON object (nested at most `max_nesting` deep) or a

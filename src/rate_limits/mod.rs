@@ -26,7 +26,7 @@ pub use local::LocalCounters;
 /// What a budget limits, and how its hits are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// `POST /oauth/token`, per client IP.
+    /// `POST /oauth/token` and `POST /oauth/revoke`, per client IP.
     Token,
     /// GraphQL operations, per credential and client IP.
     Graphql,

@@ -471,7 +471,12 @@ fn inline_scripts(html: &str) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_graphiql_fallback_pins_its_cdn_files_by_hash_and_sends_a_policy() {
     use base64::Engine as _;
-    let fallback = app().await;
+    let nothing_installed = tempfile::tempdir().unwrap();
+    let fallback = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.graphiql_assets = nothing_installed.path().to_owned()
+    })
+    .await
+    .unwrap();
     let response = fallback
         .http
         .get(url(&fallback))

@@ -18,6 +18,7 @@ mod fuzz_input;
 mod integrator_fields;
 mod limits;
 mod login_throttle;
+mod memory_bounds;
 mod migrations;
 mod modes;
 mod oauth;

@@ -30,7 +30,7 @@ pub use apq::PersistedQueries;
 use params::PostBody;
 pub use parsed::ParsedDocuments;
 use refusal::{Refusal, not_acceptable};
-use run::{run_batch, run_one};
+use run::{refuse, run_batch, run_one};
 
 use super::limits;
 use crate::AppState;
@@ -130,27 +130,25 @@ pub async fn post(
             .strip_prefix("charset=")
             .is_none_or(|c| c.trim_matches('"').eq_ignore_ascii_case("utf-8"))
     });
-    if !is_json || !charset_ok {
-        return Refusal::new(
+    // Identified first: a request refused for its body still counts against the budget.
+    let client = Client::identify(&state, &headers, peer).await;
+    let body = if !is_json || !charset_ok {
+        Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
             "send the request as application/json (UTF-8)",
-        )
-        .into_response(media);
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return Refusal::unreadable_body(&rejection).into_response(media),
+        ))
+    } else {
+        body.map_err(|rejection| Refusal::unreadable_body(&rejection))
+            .and_then(|body| {
+                params::from_body(&body, state.config.max_nesting).map_err(Refusal::bad_request)
+            })
     };
-    let body = match params::from_body(&body, state.config.max_nesting) {
-        Ok(body) => body,
-        Err(message) => return Refusal::bad_request(message).into_response(media),
-    };
-    let client = Client::identify(&state, &headers, peer).await;
     let (response, outcome) = match body {
-        PostBody::Single(params) => run_one(&state, &client, media, params, false).await,
-        PostBody::Batch(batch) => run_batch(&state, &client, media, batch).await,
+        Ok(PostBody::Single(params)) => run_one(&state, &client, media, params, false).await,
+        Ok(PostBody::Batch(batch)) => run_batch(&state, &client, media, batch).await,
+        Err(refusal) => refuse(&state, &client, media, refusal, 1, "invalid").await,
     };
     finish(&state, &client, started, outcome, response)
 }
@@ -175,12 +173,14 @@ pub async fn get(
     let Some(media) = negotiate::negotiate(Some(accept)) else {
         return not_acceptable();
     };
-    let params = match params::from_query_string(&query, state.config.max_nesting) {
-        Ok(params) => params,
-        Err(message) => return Refusal::bad_request(message).into_response(media),
-    };
     let client = Client::identify(&state, &headers, peer).await;
-    let (response, outcome) = run_one(&state, &client, media, params, true).await;
+    let (response, outcome) = match params::from_query_string(&query, state.config.max_nesting) {
+        Ok(params) => run_one(&state, &client, media, params, true).await,
+        Err(message) => {
+            let refusal = Refusal::bad_request(message);
+            refuse(&state, &client, media, refusal, 1, "invalid").await
+        }
+    };
     finish(&state, &client, started, outcome, response)
 }
 

@@ -33,8 +33,8 @@ pub(super) fn prepare(
     mut params: GraphqlParams,
     over_get: bool,
 ) -> Result<Prepared, Refusal> {
-    match state.persisted_queries.resolve(&mut params) {
-        Ok(()) => {}
+    let registration = match state.persisted_queries.resolve(&mut params) {
+        Ok(registration) => registration,
         Err(ApqError::NotFound) => {
             return Err(Refusal::new(
                 StatusCode::OK,
@@ -44,7 +44,7 @@ pub(super) fn prepare(
             ));
         }
         Err(ApqError::Invalid(why)) => return Err(Refusal::bad_request(why)),
-    }
+    };
     let Some(query) = params.query else {
         return Err(Refusal::bad_request("`query` is required"));
     };
@@ -114,8 +114,12 @@ pub(super) fn prepare(
             ));
         }
     }
+    // Every check has passed: only now may the request's document take room in memory.
     if !kept {
         state.parsed_documents.keep(&query, parsed.clone());
+    }
+    if let Some(registration) = registration {
+        state.persisted_queries.register(registration, &query);
     }
     let Parsed {
         document,

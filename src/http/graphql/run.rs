@@ -29,16 +29,12 @@ pub(super) async fn run_one(
 ) -> (Response, Outcome) {
     let prepared = match prepare(state, &client.caller, params, over_get) {
         Ok(prepared) => prepared,
-        Err(refusal) => {
-            let outcome = Outcome::new("invalid", refusal.code);
-            return (refusal.into_response(media), outcome);
-        }
+        Err(refusal) => return refuse(state, client, media, refusal, 1, "invalid").await,
     };
     let operation = operation_label(state, &prepared.analysis);
     if prepared.analysis.password_hashes > 1 {
         let refusal = one_password_mutation_only();
-        let outcome = Outcome::new(operation, refusal.code);
-        return (refusal.into_response(media), outcome);
+        return refuse(state, client, media, refusal, 1, &operation).await;
     }
     let verdict = match rate_limit(state, client, 1, prepared.analysis.redemptions).await {
         Ok(verdict) => verdict,
@@ -82,10 +78,9 @@ pub(super) async fn run_batch(
             0 => "batched requests are turned off".to_owned(),
             _ => format!("a batch holds 1 to {limit} requests"),
         };
-        return (
-            Refusal::bad_request(message).into_response(media),
-            Outcome::new("batch", "BAD_REQUEST"),
-        );
+        let operations = batch.len().try_into().unwrap_or(u32::MAX);
+        let refusal = Refusal::bad_request(message);
+        return refuse(state, client, media, refusal, operations, "batch").await;
     }
     let operations = batch.len() as u32;
     let prepared: Vec<Result<Prepared, Refusal>> = batch
@@ -98,8 +93,7 @@ pub(super) async fn run_batch(
         // One batch is one request: it may not hash more passwords than one document may.
         let mut refusal = one_password_mutation_only();
         refusal.batch = Some(operations as usize);
-        let outcome = Outcome::new("batch", refusal.code);
-        return (refusal.into_response(media), outcome);
+        return refuse(state, client, media, refusal, operations, "batch").await;
     }
     let redemptions = analyses().map(|a| a.redemptions).sum();
     let verdict = match rate_limit(state, client, operations, redemptions).await {
@@ -134,6 +128,30 @@ pub(super) async fn run_batch(
     }
     let code = answers.iter().find_map(BatchItem::first_code);
     (response, Outcome::new("batch", code.unwrap_or("ok")))
+}
+
+/// Answers a request refused before it ran, after counting its operations against the
+/// GraphQL budget: a refusal costs the service a parse and the checks, so refused
+/// requests must not be free and unlimited. Over the budget, the answer is 429.
+pub(super) async fn refuse(
+    state: &AppState,
+    client: &Client,
+    media: MediaType,
+    refusal: Refusal,
+    operations: u32,
+    operation: &str,
+) -> (Response, Outcome) {
+    let verdict = limits::check(state, Scope::Graphql, &client.rate_subject, operations).await;
+    if let Some(verdict) = verdict.filter(|v| !v.allowed) {
+        return (
+            too_many_requests(media, &verdict, refusal.batch),
+            Outcome::new(operation, "TOO_MANY_REQUESTS"),
+        );
+    }
+    let outcome = Outcome::new(operation, refusal.code);
+    let mut response = refusal.into_response(media);
+    limits::add_headers(&mut response, verdict.as_ref());
+    (response, outcome)
 }
 
 /// Counts the request against the GraphQL budget and, for redemptions by public clients,
