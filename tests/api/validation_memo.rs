@@ -97,7 +97,12 @@ async fn a_document_with_variables_is_still_validated_against_values_that_do_not
     let fine = send(json!({ "id": id, "first": 5 })).await;
     assert!(fine.contains("me@example.com"), "{fine}");
     assert!(passed(&app, query, None), "the pass is remembered");
-    assert_eq!(fine, send(json!({ "id": id, "first": 5 })).await);
+    // Parsed: the two root fields may come back in either order.
+    let again = send(json!({ "id": id, "first": 5 })).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&fine).unwrap(),
+        serde_json::from_str::<Value>(&again).unwrap()
+    );
     for wrong in [
         json!({ "id": id, "first": "five" }),
         json!({ "id": true, "first": 5 }),
