@@ -2,3 +2,4 @@
 //! Commerce Layer and one using any Standard Webhooks library both verify every delivery.
 
 pub mod secret;
+pub mod signing;
