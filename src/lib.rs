@@ -66,6 +66,8 @@ pub struct AppState {
     pub password_slots: graphql::password_slots::PasswordSlots,
     /// The schema's paged fields, whose selection a document's cost multiplies.
     pub paged_fields: std::collections::HashSet<String>,
+    /// The root fields that try a reset token (the redemption budget).
+    pub redemption_fields: graphql::redemption_fields::RedemptionFields,
 }
 
 /// The service, bound to its address and ready to serve.
@@ -109,6 +111,8 @@ impl App {
         // declared, stops the start: the rule would otherwise miss it without a word.
         let password_slots = graphql::password_slots::PasswordSlots::of_schema(&schema)?;
         let paged_fields = graphql::paged_fields(&schema);
+        // Likewise for the fields that spend the redemption budget.
+        let redemption_fields = graphql::redemption_fields::RedemptionFields::of_schema(&schema)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,
@@ -128,6 +132,7 @@ impl App {
             login_pauses: auth::pauses::LoginPauses::default(),
             password_slots,
             paged_fields,
+            redemption_fields,
         });
         Ok(App { listener, state })
     }

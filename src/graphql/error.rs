@@ -157,8 +157,8 @@ impl From<ResetError> for ApiError {
             ResetError::Forbidden(why) => ApiError::Unauthorized(why),
             ResetError::ForbiddenField(problem) => ApiError::UnauthorizedField(problem),
             ResetError::Invalid(problem) => ApiError::Invalid(problem),
-            ResetError::TokenRefused => ApiError::Invalid(FieldProblem::new(
-                "/input/resetPasswordToken",
+            ResetError::TokenRefused { pointer } => ApiError::Invalid(FieldProblem::new(
+                pointer,
                 "invalid",
                 "is invalid, already used or expired",
             )),

@@ -6,7 +6,9 @@ pub mod guards;
 pub mod loaders;
 mod pagination;
 pub mod password_slots;
+pub mod redemption_fields;
 mod reset;
+mod reset_password;
 pub mod scalars;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
@@ -18,11 +20,19 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Reads.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(reset::ResetQuery, customer::CustomerQuery);
+pub struct QueryRoot(
+    reset::ResetQuery,
+    reset_password::ResetPasswordQuery,
+    customer::CustomerQuery,
+);
 
 /// Writes.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(reset::ResetMutation, customer::CustomerMutation);
+pub struct MutationRoot(
+    reset::ResetMutation,
+    reset_password::ResetPasswordMutation,
+    customer::CustomerMutation,
+);
 
 /// Builds the schema with the limits from `config`: every document is validated in full
 /// before it runs.

@@ -11,6 +11,7 @@ use super::guards::{ANY_TOKEN, INTEGRATION, RoleGuard, principal, state};
 use super::loaders::CustomerLoader;
 use super::pagination::{self, ListConnection};
 use super::password_slots::{Declared, PasswordSlot};
+use super::redemption_fields::RedemptionField;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
 use crate::rate_limits::Scope;
@@ -52,6 +53,16 @@ pub enum ResetStatusValue {
     Expired,
 }
 
+impl From<ResetStatus> for ResetStatusValue {
+    fn from(status: ResetStatus) -> Self {
+        match status {
+            ResetStatus::Pending => ResetStatusValue::Pending,
+            ResetStatus::Used => ResetStatusValue::Used,
+            ResetStatus::Expired => ResetStatusValue::Expired,
+        }
+    }
+}
+
 /// A customer password reset: created by an integration for a customer's email, redeemed
 /// once with its token and a new password within its lifetime (6 hours by default).
 #[Object(name = "CustomerPasswordReset", serial)]
@@ -89,11 +100,7 @@ impl ResetNode {
 
     /// `PENDING`, `USED` or `EXPIRED`, as of now.
     async fn status(&self) -> ResetStatusValue {
-        match self.reset.status(crate::db::now()) {
-            ResetStatus::Pending => ResetStatusValue::Pending,
-            ResetStatus::Used => ResetStatusValue::Used,
-            ResetStatus::Expired => ResetStatusValue::Expired,
-        }
+        self.reset.status(crate::db::now()).into()
     }
 
     /// Your own identifier for the reset (integrations only).
@@ -256,6 +263,12 @@ pub(super) fn password_slots(declared: &mut Declared) {
         PasswordSlot::input_field::<UpdateCustomerPasswordResetInput>("resetPasswordToken"),
         PasswordSlot::input_field::<CustomerPasswordResetFilter>("resetPasswordTokenEq"),
     ]);
+}
+
+/// The root field above that tries a reset token (the per-client-IP redemption budget),
+/// checked against the schema at start-up.
+pub(super) fn redemption_fields(declared: &mut Vec<RedemptionField>) {
+    declared.push(RedemptionField::mutation("updateCustomerPasswordReset"));
 }
 
 fn filter_from(input: CustomerPasswordResetFilter) -> resets::ResetFilter {

@@ -3,11 +3,13 @@
 //! after six hours, work once, and die after five wrong guesses.
 
 pub mod queries;
+mod redemption;
 mod rules;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub use redemption::{Redemption, RedemptionInputs, check, redeem};
 pub use rules::{
     CreatedReset, CreationRules, NewResetInput, ResetChanges, create, delete, find, list, update,
 };
@@ -146,9 +148,13 @@ pub enum ResetError {
     /// An input value was refused.
     #[error("invalid input at {}: {}", .0.pointer, .0.key)]
     Invalid(FieldProblem),
-    /// Unknown reset, or a wrong, used or expired token: deliberately one answer.
+    /// Unknown reset, or a wrong, used or expired token: deliberately one answer, at the
+    /// pointer of the input that gave the token.
     #[error("the reset token is invalid or expired")]
-    TokenRefused,
+    TokenRefused {
+        /// Where the token was given (`/input/resetPasswordToken`, `/token`).
+        pointer: &'static str,
+    },
     /// The customer was sent as many resets as their budget allows for now.
     #[error("too many resets for this customer; retry in {retry_after} s")]
     TooManyCreations {

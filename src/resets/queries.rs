@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Timestamp};
+use diesel::sql_types::{Bool, Nullable, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
@@ -246,11 +246,20 @@ pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> DbResul
         .await)?)
 }
 
-/// What one redemption attempt did to a pending reset.
+/// What a right token does to a pending reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRightToken {
+    /// Marks it used: a redemption.
+    Redeem,
+    /// Leaves it as it is: a check of a link before the new password is asked for.
+    Keep,
+}
+
+/// What one attempt did to a pending reset.
 #[derive(Debug, Clone)]
 pub enum Attempt {
-    /// The token was right: the reset, now used, as the statement left it.
-    Redeemed(Box<PasswordReset>),
+    /// The token was right: the reset as the statement left it (used, for a redemption).
+    Right(Box<PasswordReset>),
     /// The token was wrong, and counted against the reset.
     Counted,
     /// No pending reset of this id in this mode (unknown, used, expired, or out of
@@ -259,50 +268,79 @@ pub enum Attempt {
 }
 
 /// One attempt at a reset, in one conditional statement: on a pending reset, the right
-/// token marks it used (which makes a token single-use) and a wrong one counts a failed
-/// attempt. Checking and counting in the same statement is what bounds the guesses: under
-/// the row lock, attempts that arrive together are counted one by one, and none is
-/// compared once [`MAX_FAILED_ATTEMPTS`] have failed.
+/// token marks it used when `on_right` says so (which makes a token single-use) and a
+/// wrong one counts a failed attempt. Checking and counting in the same statement is what
+/// bounds the guesses: under the row lock, attempts that arrive together are counted one
+/// by one, and none is compared once [`MAX_FAILED_ATTEMPTS`] have failed. A redemption
+/// and a check of a link are this same statement, so their wrong tokens count alike.
 pub async fn attempt(
     conn: &mut Conn,
     mode: Mode,
     id: &str,
     token_digest: &str,
     now: NaiveDateTime,
+    on_right: OnRightToken,
 ) -> DbResult<Attempt> {
     let right = || resets::token_digest.eq(token_digest);
-    let outcome: Option<(PasswordReset, bool)> = db_run!(conn, |c| {
-        diesel::update(
-            resets::table
-                .find(id)
-                .filter(resets::mode.eq(mode.as_str()))
-                .filter(resets::reset_password_at.is_null())
-                .filter(resets::expires_at.gt(now))
-                .filter(resets::failed_attempts.lt(MAX_FAILED_ATTEMPTS)),
-        )
-        .set((
-            resets::reset_password_at.eq(case_when(right(), now.into_sql::<Nullable<Timestamp>>())
+    // A bound parameter rather than two statements: one prepared statement serves both.
+    let redeem = on_right == OnRightToken::Redeem;
+    let redeemed = || right().and(redeem.into_sql::<Bool>());
+    let outcome: Option<(PasswordReset, bool)> =
+        db_run!(conn, |c| {
+            diesel::update(
+                resets::table
+                    .find(id)
+                    .filter(resets::mode.eq(mode.as_str()))
+                    .filter(resets::reset_password_at.is_null())
+                    .filter(resets::expires_at.gt(now))
+                    .filter(resets::failed_attempts.lt(MAX_FAILED_ATTEMPTS)),
+            )
+            .set((
+                resets::reset_password_at.eq(case_when(
+                    redeemed(),
+                    now.into_sql::<Nullable<Timestamp>>(),
+                )
                 .otherwise(resets::reset_password_at)),
-            resets::failed_attempts
-                .eq(case_when(right(), resets::failed_attempts)
+                resets::failed_attempts.eq(case_when(right(), resets::failed_attempts)
                     .otherwise(resets::failed_attempts + 1)),
-            resets::updated_at
-                .eq(case_when(right(), now.into_sql::<Timestamp>()).otherwise(resets::updated_at)),
-        ))
-        .returning((
-            PasswordReset::as_returning(),
-            resets::reset_password_at.is_not_null(),
-        ))
-        .cached_sql()
-        .get_result(c)
-        .await
-        .optional()
-    })?;
+                resets::updated_at.eq(case_when(redeemed(), now.into_sql::<Timestamp>())
+                    .otherwise(resets::updated_at)),
+            ))
+            .returning((PasswordReset::as_returning(), right()))
+            .cached_sql()
+            .get_result(c)
+            .await
+            .optional()
+        })?;
     Ok(match outcome {
-        Some((reset, true)) => Attempt::Redeemed(Box::new(reset)),
+        Some((reset, true)) => Attempt::Right(Box::new(reset)),
         Some((_, false)) => Attempt::Counted,
         None => Attempt::NotPending,
     })
+}
+
+/// The reset of this id and mode whose token has this digest, unless wrong tokens have
+/// killed it (a dead reset compares no token, as [`attempt`] does not): how a check tells
+/// the holder of the token that their link was used or has expired.
+pub async fn find_by_token(
+    conn: &mut Conn,
+    mode: Mode,
+    id: &str,
+    token_digest: &str,
+) -> DbResult<Option<PasswordReset>> {
+    Ok(db_run!(conn, |c| {
+        resets::table
+            .find(id)
+            .filter(resets::mode.eq(mode.as_str()))
+            .filter(resets::token_digest.eq(token_digest))
+            .filter(resets::failed_attempts.lt(MAX_FAILED_ATTEMPTS))
+            .select(PasswordReset::as_select())
+            .limit(1)
+            .cached_sql()
+            .get_result(c)
+            .await
+            .optional()
+    })?)
 }
 
 /// Applies attribute changes; None when there is no such reset in this mode.

@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::queries::{self, NewReset, ResetUpdate};
+use super::redemption::{self, Redemption, RedemptionInputs};
 use super::{PasswordReset, ResetError, ResetFilter, ResetSort};
 use crate::auth::password::{Password, PasswordHasher};
-use crate::auth::{Principal, Role, secrets, sessions};
+use crate::auth::{Principal, Role, secrets};
 use crate::customers::{Email, EmailProblem, queries as customer_queries};
 use crate::db::{Db, now};
 use crate::integrator_fields::IntegratorWrites;
@@ -202,61 +203,17 @@ pub async fn update(
                 .await?
                 .ok_or(ResetError::NotFound)
         }
-        (None, _) => Err(blank("/input/resetPasswordToken")),
-        (Some(_), None) => Err(blank("/input/customerPassword")),
+        (None, _) => Err(blank(RedemptionInputs::UPDATE.token)),
+        (Some(_), None) => Err(blank(RedemptionInputs::UPDATE.password)),
         (Some(token), Some(password)) => {
-            redeem(db, hasher, caller, id, token, password, attributes).await
+            let redemption = Redemption {
+                token,
+                password,
+                inputs: RedemptionInputs::UPDATE,
+            };
+            redemption::redeem(db, hasher, caller, id, redemption, attributes).await
         }
     }
-}
-
-async fn redeem(
-    db: &Db,
-    hasher: &PasswordHasher,
-    caller: &Principal,
-    id: &str,
-    token: &SecretString,
-    password: &Password,
-    attributes: Option<ResetUpdate>,
-) -> Result<PasswordReset, ResetError> {
-    hasher.check(password).map_err(|problem| {
-        ResetError::Invalid(FieldProblem::new(
-            "/input/customerPassword",
-            problem.key(),
-            "does not meet the password rules",
-        ))
-    })?;
-    // Hash before the transaction opens: argon2 must never hold a connection or a lock.
-    // Every attempt pays it, so a wrong token costs the same as a right one.
-    let hash = hasher.hash(password).await?;
-    let digest = secrets::digest(token.expose_secret());
-    let (mode, reset_id) = (caller.mode, id.to_owned());
-    db.transaction(move |conn| {
-        async move {
-            let at = now();
-            let reset = match queries::attempt(conn, mode, &reset_id, &digest, at).await? {
-                queries::Attempt::Redeemed(reset) => *reset,
-                // Ok(Err): a counted failure is committed, like a redemption.
-                queries::Attempt::Counted | queries::Attempt::NotPending => {
-                    return Ok(Err(ResetError::TokenRefused));
-                }
-            };
-            let customer_id = &reset.customer_id;
-            customer_queries::change_password(conn, customer_id, &hash).await?;
-            queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
-            sessions::end_all_for_customer(conn, customer_id).await?;
-            // The answer is the reset as this transaction leaves it: no read after it.
-            match &attributes {
-                Some(attributes) => queries::update(conn, mode, &reset_id, attributes)
-                    .await?
-                    .ok_or(ResetError::NotFound)
-                    .map(Ok),
-                None => Ok(Ok(reset)),
-            }
-        }
-        .boxed()
-    })
-    .await?
 }
 
 /// One reset of the caller's mode.

@@ -3,7 +3,7 @@
 //! Every password a request gives costs an argon2 hash, the costliest thing a request
 //! can ask for, so the HTTP layer allows one per request (a batch is one request). The
 //! places a password can be given are declared beside the input types that hold them
-//! (`password_slots()` in `customer.rs` and `reset.rs`). At start-up,
+//! (`password_slots()` in `customer.rs`, `reset.rs` and `reset_password.rs`). At start-up,
 //! [`PasswordSlots::of_schema`] checks each against the built schema, so that renaming or
 //! removing one stops the service instead of silently turning the rule off, and derives
 //! from the schema every way to reach them: which arguments of which fields take those
@@ -91,6 +91,7 @@ pub fn declared() -> Declared {
     let mut declared = Declared::default();
     super::customer::password_slots(&mut declared);
     super::reset::password_slots(&mut declared);
+    super::reset_password::password_slots(&mut declared);
     declared
 }
 

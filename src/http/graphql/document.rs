@@ -1,8 +1,9 @@
 //! What a GraphQL document asks for, read before it runs: its operation type, how many
 //! password hashes it would compute, its aliases, and whether it introspects. These
 //! checks guard the HTTP layer's rules (no mutations over GET, one password hash per
-//! request, alias limit, introspection for integrations only). Passwords are counted by
-//! [`PasswordSlots`], which knows from the schema where they can be given.
+//! request, alias limit, introspection for integrations only, the redemption budget).
+//! Passwords are counted by [`PasswordSlots`], which knows from the schema where they can
+//! be given; token tries by [`RedemptionFields`], checked against the schema likewise.
 
 use std::collections::HashSet;
 
@@ -13,9 +14,7 @@ use async_graphql::parser::types::{
 };
 
 use crate::graphql::password_slots::PasswordSlots;
-
-/// Mutations that redeem a password reset (the per-IP budget of public clients).
-const REDEMPTION_FIELDS: &[&str] = &["updateCustomerPasswordReset"];
+use crate::graphql::redemption_fields::RedemptionFields;
 
 /// The facts about one operation that the HTTP layer checks.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -28,7 +27,7 @@ pub struct Analysis {
     pub aliases: usize,
     /// True when the operation reads `__schema` or `__type`.
     pub introspects: bool,
-    /// Root fields that redeem a password reset (the redemption budget).
+    /// Root fields that try a reset token, queries and mutations (the redemption budget).
     pub redemptions: usize,
     /// The first root field, for logs and metrics.
     pub first_root_field: Option<String>,
@@ -38,16 +37,20 @@ pub struct Analysis {
 /// executor then reports why).
 pub fn analyze(
     passwords: &PasswordSlots,
+    redemptions: &RedemptionFields,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &serde_json::Map<String, serde_json::Value>,
 ) -> Option<Analysis> {
     let operation = select(document, operation_name)?;
+    let operation_type = operation.ty;
     let mut walk = Walk {
         document,
+        redemptions,
         visited: HashSet::new(),
+        operation: operation_type,
         analysis: Analysis {
-            is_mutation: operation.ty == OperationType::Mutation,
+            is_mutation: operation_type == OperationType::Mutation,
             password_hashes: passwords.count(document, operation, variables),
             ..Analysis::default()
         },
@@ -74,7 +77,9 @@ fn select<'d>(
 
 struct Walk<'d> {
     document: &'d ExecutableDocument,
+    redemptions: &'d RedemptionFields,
     visited: HashSet<&'d str>,
+    operation: OperationType,
     analysis: Analysis,
 }
 
@@ -96,7 +101,7 @@ impl<'d> Walk<'d> {
                             .first_root_field
                             .get_or_insert_with(|| name.to_owned());
                     }
-                    if root && self.analysis.is_mutation && REDEMPTION_FIELDS.contains(&name) {
+                    if root && self.redemptions.contains(self.operation, name) {
                         self.analysis.redemptions += 1;
                     }
                     self.selection_set(&field.selection_set.node, false);
@@ -125,13 +130,15 @@ mod tests {
     use serde_json::json;
 
     fn run(query: &str, variables: serde_json::Value) -> Analysis {
-        let passwords = PasswordSlots::from_sdl(
-            include_str!("../../../schema.graphql"),
-            &crate::graphql::password_slots::declared(),
-        )
-        .unwrap();
+        let sdl = include_str!("../../../schema.graphql");
+        let passwords =
+            PasswordSlots::from_sdl(sdl, &crate::graphql::password_slots::declared()).unwrap();
+        let redemptions =
+            RedemptionFields::from_sdl(sdl, &crate::graphql::redemption_fields::declared())
+                .unwrap();
         let document = async_graphql::parser::parse_query(query).unwrap();
-        analyze(&passwords, &document, None, variables.as_object().unwrap()).unwrap()
+        let variables = variables.as_object().unwrap();
+        analyze(&passwords, &redemptions, &document, None, variables).unwrap()
     }
 
     #[test]
@@ -150,6 +157,20 @@ mod tests {
         assert!(analysis.is_mutation);
         assert_eq!(analysis.password_hashes, 3);
         assert_eq!(analysis.aliases, 3);
+    }
+
+    #[test]
+    fn token_tries_are_counted_at_the_root_of_queries_and_mutations_alike() {
+        let doc = "mutation { a: resetPassword(id: \"1\", token: \"t\", password: \"p\") { id }
+            ...more }
+            fragment more on MutationRoot { updateCustomerPasswordReset(id: \"2\", input: {}) { id } }";
+        assert_eq!(run(doc, json!({})).redemptions, 2);
+        let doc = "{ a: resetPassword(id: \"1\", token: \"t\") { id } b: resetPassword(id: \"2\", token: \"t\") { id } }";
+        assert_eq!(run(doc, json!({})).redemptions, 2);
+        assert_eq!(
+            run("{ customers { totalCount } }", json!({})).redemptions,
+            0
+        );
     }
 
     #[test]

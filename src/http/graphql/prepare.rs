@@ -68,6 +68,7 @@ pub(super) fn prepare(
     check_cost(state, &parsed, &params.variables)?;
     let analysis = document::analyze(
         &state.password_slots,
+        &state.redemption_fields,
         &parsed.document,
         params.operation_name.as_deref(),
         &params.variables,
