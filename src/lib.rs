@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod rate_limits;
 pub mod resets;
 pub mod telemetry;
+pub mod webhook_resource;
 
 use std::future::Future;
 use std::net::SocketAddr;
