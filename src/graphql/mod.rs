@@ -8,6 +8,7 @@ mod pagination;
 pub mod password_slots;
 mod reset;
 pub mod scalars;
+pub(crate) mod webhook;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
 
@@ -18,11 +19,19 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Reads.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(reset::ResetQuery, customer::CustomerQuery);
+pub struct QueryRoot(
+    reset::ResetQuery,
+    customer::CustomerQuery,
+    webhook::WebhookQuery,
+);
 
 /// Writes.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(reset::ResetMutation, customer::CustomerMutation);
+pub struct MutationRoot(
+    reset::ResetMutation,
+    customer::CustomerMutation,
+    webhook::WebhookMutation,
+);
 
 /// Builds the schema with the limits from `config`: every document is validated in full
 /// before it runs.
