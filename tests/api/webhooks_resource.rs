@@ -343,3 +343,59 @@ on_both_databases! {
         assert_eq!(read["data"]["webhook"]["disabledAt"], Value::Null, "nothing changed: {read}");
     }
 }
+
+/// Inserts `count` event callbacks for a webhook, one second apart from `start`.
+async fn insert_callbacks(app: &TestApp, webhook_id: &str, count: usize) {
+    let mut conn = app.state().db.conn().await.unwrap();
+    for i in 0..count {
+        let sql = format!(
+            "INSERT INTO event_callbacks (id, webhook_id, topic, callback_url, response_code, response_message, attempt, created_at)
+             VALUES ('cb{webhook_id}{i:02}', '{webhook_id}', 'customers.create', 'https://hooks.example.com/resets', {code}, 'attempt {i}', {attempt}, '2026-12-01 10:00:{i:02}')",
+            code = if i % 2 == 0 { "500".to_owned() } else { "NULL".to_owned() },
+            attempt = i + 1,
+        );
+        reset_gateway::db_run!(&mut conn, |c| {
+            diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), c)
+                .await
+                .unwrap()
+        });
+    }
+}
+
+on_both_databases! {
+    async fn last_event_callbacks_lists_the_last_ten_newest_first_and_goes_with_its_webhook(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let busy = id_of(&create(&app, &token, input("busy", "customers.create")).await);
+        let quiet = id_of(&create(&app, &token, input("quiet", "customers.create")).await);
+        insert_callbacks(&app, &busy, 12).await;
+        insert_callbacks(&app, &quiet, 2).await;
+        let read = app.graphql(Some(&token), &read_doc(), json!({ "id": busy })).await;
+        let callbacks = read["data"]["webhook"]["lastEventCallbacks"].as_array().unwrap_or_else(|| panic!("{read}")).clone();
+        let messages: Vec<&str> = callbacks.iter().map(|c| c["responseMessage"].as_str().unwrap()).collect();
+        let expected: Vec<String> = (2..12).rev().map(|i| format!("attempt {i}")).collect();
+        assert_eq!(messages, expected, "{read}");
+        assert_eq!(callbacks[0]["responseCode"], Value::Null, "no answer came");
+        assert_eq!(callbacks[1]["responseCode"], 500);
+        assert_eq!(callbacks[0]["attempt"], 12);
+        assert_eq!(callbacks[0]["topic"], "customers.create");
+        assert_eq!(callbacks[0]["callbackUrl"], "https://hooks.example.com/resets");
+        assert_eq!(callbacks[0]["createdAt"], "2026-12-01T10:00:11.000000Z");
+
+        // A list asks the loader for both webhooks' callbacks at once.
+        let listed = app
+            .graphql(Some(&token), LIST, json!({ "sort": { "field": "NAME" } }))
+            .await;
+        let edges = listed["data"]["webhooks"]["edges"].as_array().unwrap_or_else(|| panic!("{listed}"));
+        assert_eq!(edges[0]["node"]["lastEventCallbacks"].as_array().unwrap().len(), 10);
+        assert_eq!(edges[1]["node"]["lastEventCallbacks"].as_array().unwrap().len(), 2);
+
+        app.graphql(Some(&token), DELETE, json!({ "id": busy })).await;
+        let mut conn = app.state().db.conn().await.unwrap();
+        let left: i64 = reset_gateway::db_run!(&mut conn, |c| {
+            use diesel::prelude::*;
+            use reset_gateway::db::schema::event_callbacks;
+            diesel_async::RunQueryDsl::get_result(event_callbacks::table.count(), c).await.unwrap()
+        });
+        assert_eq!(left, 2, "the deleted webhook's callbacks went with it");
+    }
+}
