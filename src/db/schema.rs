@@ -88,6 +88,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        mode -> Text,
+        name -> Text,
+        topic -> Text,
+        callback_url -> Text,
+        include_resources -> Text,
+        shared_secret -> Text,
+        previous_shared_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        circuit_state -> Text,
+        circuit_failure_count -> Integer,
+        reference -> Nullable<Text>,
+        reference_origin -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_callbacks (id) {
+        id -> Text,
+        webhook_id -> Text,
+        topic -> Text,
+        callback_url -> Text,
+        response_code -> Nullable<Integer>,
+        response_message -> Text,
+        attempt -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(event_callbacks -> webhooks (webhook_id));
 diesel::joinable!(customer_password_resets -> customers (customer_id));
 diesel::joinable!(customer_sessions -> customers (customer_id));
 diesel::joinable!(customer_sessions -> api_credentials (credential_id));
@@ -101,4 +137,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     revoked_tokens,
     settings,
+    webhooks,
+    event_callbacks,
 );

@@ -10,6 +10,7 @@ pub mod redemption_fields;
 mod reset;
 mod reset_password;
 pub mod scalars;
+pub(crate) mod webhook;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
 
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     reset::ResetQuery,
     reset_password::ResetPasswordQuery,
     customer::CustomerQuery,
+    webhook::WebhookQuery,
 );
 
 /// Writes.
@@ -32,6 +34,7 @@ pub struct MutationRoot(
     reset::ResetMutation,
     reset_password::ResetPasswordMutation,
     customer::CustomerMutation,
+    webhook::WebhookMutation,
 );
 
 /// Builds the schema with the limits from `config`: every document is validated in full

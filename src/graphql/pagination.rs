@@ -9,10 +9,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::customer::CustomerNode;
 use super::error::ApiError;
 use super::reset::ResetNode;
+use super::webhook::WebhookNode;
 use crate::listing::{DEFAULT_PAGE_SIZE, FieldProblem, MAX_PAGE_SIZE, Page, PageWindow};
 
 type CustomerEdge = ListEdge<CustomerNode>;
 type ResetEdge = ListEdge<ResetNode>;
+type WebhookEdge = ListEdge<WebhookNode>;
 
 /// A connection of `N` records.
 pub type ListConnection<N> = Connection<ListEdge<N>>;
@@ -23,7 +25,8 @@ pub type ListConnection<N> = Connection<ListEdge<N>>;
 #[graphql(
     serial,
     concrete(name = "CustomerConnection", params(CustomerEdge)),
-    concrete(name = "CustomerPasswordResetConnection", params(ResetEdge))
+    concrete(name = "CustomerPasswordResetConnection", params(ResetEdge)),
+    concrete(name = "WebhookConnection", params(WebhookEdge))
 )]
 pub struct Connection<E: OutputType> {
     /// The records of this page, each with its cursor.
@@ -40,7 +43,8 @@ pub struct Connection<E: OutputType> {
     serial,
     complex,
     concrete(name = "CustomerEdge", params(CustomerNode)),
-    concrete(name = "CustomerPasswordResetEdge", params(ResetNode))
+    concrete(name = "CustomerPasswordResetEdge", params(ResetNode)),
+    concrete(name = "WebhookEdge", params(WebhookNode))
 )]
 pub struct ListEdge<N: OutputType> {
     /// The record's position in the sorted list: its cursor, encoded only when asked for.

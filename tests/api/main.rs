@@ -41,3 +41,4 @@ mod shared_reads;
 mod shutdown;
 mod statements;
 mod validation_memo;
+mod webhooks_resource;

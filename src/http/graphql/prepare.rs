@@ -144,7 +144,8 @@ pub(super) fn prepare(
     }
     if let Caller::Authenticated(principal) = caller {
         let (customers, resets) = crate::graphql::loaders::for_request(&state.db, principal.mode);
-        request = request.data(customers).data(resets);
+        let callbacks = crate::graphql::webhook::callbacks_loader(&state.db);
+        request = request.data(customers).data(resets).data(callbacks);
     }
     Ok(Prepared {
         request: request.data(caller.clone()).data(state.clone()),

@@ -1,0 +1,2 @@
+DROP TABLE event_callbacks;
+DROP TABLE webhooks;
