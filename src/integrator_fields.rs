@@ -38,7 +38,26 @@ pub enum WriteRefused {
     Invalid(FieldProblem),
 }
 
-impl IntegratorWrites<'_> {
+/// `metadata` as the JSON text both databases store.
+pub fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
+    // A map of JSON values always serialises.
+    serde_json::to_string(metadata).unwrap_or_else(|_| "{}".to_owned())
+}
+
+impl<'a> IntegratorWrites<'a> {
+    /// The writes of a new record: each field given is set (a new record has nothing to
+    /// clear).
+    pub fn of_new(
+        reference: Option<&'a str>,
+        reference_origin: Option<&'a str>,
+        metadata: Option<&'a str>,
+    ) -> Self {
+        IntegratorWrites {
+            reference: reference.map(Some),
+            reference_origin: reference_origin.map(Some),
+            metadata,
+        }
+    }
     /// Checks that `role` may make these writes, and that each value is within its cap.
     pub fn check(&self, role: Role) -> Result<(), WriteRefused> {
         let written = [

@@ -17,7 +17,7 @@ use super::{Customer, CustomerError, CustomerFilter, CustomerSort, Email};
 use crate::auth::password::{Password, PasswordHasher};
 use crate::auth::{Mode, Principal, Role, secrets, sessions};
 use crate::db::{Db, now};
-use crate::integrator_fields::IntegratorWrites;
+use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
 use crate::resets::queries as reset_queries;
 
@@ -101,10 +101,6 @@ async fn check_email_free(
     }
 }
 
-fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
-    serde_json::Value::Object(metadata.clone()).to_string()
-}
-
 /// Creates a customer in the caller's mode (a guest when no password is given).
 pub async fn create(
     db: &Db,
@@ -113,11 +109,11 @@ pub async fn create(
     input: NewCustomerInput,
 ) -> Result<Customer, CustomerError> {
     let metadata = input.metadata.as_ref().map(metadata_text);
-    IntegratorWrites {
-        reference: input.reference.as_deref().map(Some),
-        reference_origin: input.reference_origin.as_deref().map(Some),
-        metadata: metadata.as_deref(),
-    }
+    IntegratorWrites::of_new(
+        input.reference.as_deref(),
+        input.reference_origin.as_deref(),
+        metadata.as_deref(),
+    )
     .check(caller.role)?;
     let email = parse_email(&input.email)?;
     let password_hash = match &input.password {

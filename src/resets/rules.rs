@@ -14,7 +14,7 @@ use crate::auth::password::{Password, PasswordHasher};
 use crate::auth::{Principal, Role, secrets};
 use crate::customers::{Email, EmailProblem, queries as customer_queries};
 use crate::db::{Db, now};
-use crate::integrator_fields::IntegratorWrites;
+use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
 use crate::rate_limits::{self, Budget, Scope};
 
@@ -88,10 +88,6 @@ impl ResetChanges {
     }
 }
 
-fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
-    serde_json::Value::Object(metadata.clone()).to_string()
-}
-
 fn customer_not_found() -> ResetError {
     ResetError::Invalid(FieldProblem::new(
         "/input/customerEmail",
@@ -124,11 +120,11 @@ pub async fn create(
         ))
     })?;
     let metadata = input.metadata.as_ref().map(metadata_text);
-    IntegratorWrites {
-        reference: input.reference.as_deref().map(Some),
-        reference_origin: input.reference_origin.as_deref().map(Some),
-        metadata: metadata.as_deref(),
-    }
+    IntegratorWrites::of_new(
+        input.reference.as_deref(),
+        input.reference_origin.as_deref(),
+        metadata.as_deref(),
+    )
     .check(caller.role)?;
     let mut conn = db.conn().await?;
     let customer = customer_queries::find_by_email(&mut conn, caller.mode, email.as_str())

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::auth::{Principal, secrets};
 use crate::db::{Db, now};
-use crate::integrator_fields::IntegratorWrites;
+use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
 use crate::webhooks::secret::SharedSecret;
 
@@ -77,10 +77,6 @@ fn new_shared_secret() -> String {
     SharedSecret::generate().expose().to_owned()
 }
 
-fn metadata_text(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
-    serde_json::Value::Object(metadata.clone()).to_string()
-}
-
 fn resources_text(resources: &[String]) -> String {
     serde_json::to_string(resources).unwrap_or_else(|_| "[]".to_owned())
 }
@@ -103,11 +99,11 @@ pub async fn create(
         })
         .map_err(WebhookError::Invalid)?;
     let metadata = input.metadata.as_ref().map(metadata_text);
-    IntegratorWrites {
-        reference: input.reference.as_deref().map(Some),
-        reference_origin: input.reference_origin.as_deref().map(Some),
-        metadata: metadata.as_deref(),
-    }
+    IntegratorWrites::of_new(
+        input.reference.as_deref(),
+        input.reference_origin.as_deref(),
+        metadata.as_deref(),
+    )
     .check(caller.role)?;
     let secret = new_shared_secret();
     let created_at = now();
