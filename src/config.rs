@@ -250,6 +250,44 @@ pub struct Config {
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "LOG_FORMAT", global = true, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// The key that seals reset tokens waiting in the webhook outbox: 32 bytes as
+    /// standard Base64 (`openssl rand -base64 32`). Unset: derived from
+    /// TOKEN_SIGNING_KEY when that is set, else generated and kept in the database (which
+    /// protects nothing against whoever can read the database: production sets a key).
+    #[arg(long, env = "OUTBOX_KEY", global = true, hide_env_values = true,
+          value_parser = parse_outbox_key)]
+    pub outbox_key: Option<SecretString>,
+
+    /// The waits before each retry of a failed webhook delivery, comma-separated; each
+    /// gets ±10% jitter. After the last, the delivery has failed (it can be redelivered).
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", global = true,
+          default_value = "5s,30s,2m,5m,15m,30m,1h,2h,5h,10h",
+          value_parser = crate::webhooks::delivery::RetrySchedule::parse)]
+    pub webhook_retry_schedule: crate::webhooks::delivery::RetrySchedule,
+
+    /// Failed deliveries in a row after which a webhook's circuit opens: nothing more is
+    /// sent to it until `resetCircuit` (its events wait).
+    #[arg(long, env = "WEBHOOK_CIRCUIT_THRESHOLD", global = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub webhook_circuit_threshold: u16,
+
+    /// How often the webhook sender looks for deliveries committed by other instances or
+    /// falling due (this instance's own commits wake it at once).
+    #[arg(long, env = "WEBHOOK_POLL_INTERVAL", global = true, default_value = "500ms",
+          value_parser = parse_positive_duration)]
+    pub webhook_poll_interval: Duration,
+
+    /// Webhook deliveries one instance sends at once.
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", global = true, default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub webhook_concurrency: u16,
+
+    /// How long settled deliveries and event callbacks are kept (for redelivery and
+    /// `lastEventCallbacks`).
+    #[arg(long, env = "WEBHOOK_EVENT_RETENTION", global = true, default_value = "30d",
+          value_parser = parse_positive_duration)]
+    pub webhook_event_retention: Duration,
 }
 
 /// Default hashes waiting per hash thread: a full queue is a few hashes' work per thread,
@@ -269,6 +307,11 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
     if s.len() < 32 {
         return Err("must be at least 32 bytes long".into());
     }
+    Ok(SecretString::from(s.to_owned()))
+}
+
+fn parse_outbox_key(s: &str) -> Result<SecretString, String> {
+    crate::webhooks::sealed::OutboxKey::parse(s).map_err(|e| e.to_string())?;
     Ok(SecretString::from(s.to_owned()))
 }
 
@@ -361,6 +404,20 @@ impl Config {
         match self.hash_concurrency {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
+        }
+    }
+
+    /// How the webhook sender works.
+    pub fn webhook_sender_settings(&self) -> crate::webhooks::delivery::sender::SenderSettings {
+        crate::webhooks::delivery::sender::SenderSettings {
+            public_url: self.public_url(),
+            schedule: self.webhook_retry_schedule.clone(),
+            circuit_threshold: i32::from(self.webhook_circuit_threshold),
+            poll_interval: self.webhook_poll_interval,
+            concurrency: usize::from(self.webhook_concurrency),
+            // Longer than any attempt can take, so that a live sender keeps what it holds.
+            lease: Duration::from_secs(5) + Duration::from_secs(60),
+            retention: self.webhook_event_retention,
         }
     }
 

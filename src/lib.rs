@@ -53,7 +53,11 @@ pub struct AppState {
     /// GraphiQL's files, when installed.
     pub graphiql: Option<http::GraphiqlAssets>,
     /// Prometheus metrics.
-    pub metrics: metrics::Metrics,
+    pub metrics: Arc<metrics::Metrics>,
+    /// The webhook outbox: the key that seals its tokens, and its sender's wake-up.
+    pub outbox: webhooks::outbox::Outbox,
+    /// Calls webhook receivers.
+    pub callback_client: webhooks::delivery::client::CallbackClient,
     /// GraphQL hits counted in memory, synced to the shared rate-limit counters.
     pub rate_counters: rate_limits::LocalCounters,
     /// The schema's root field names (the metrics' operation labels).
@@ -91,6 +95,20 @@ impl App {
             tracing::warn!(%error, "planner statistics not refreshed");
         }
         let signer = TokenSigner::load(&db, config.token_signing_key.as_ref()).await?;
+        let outbox_key = webhooks::outbox::outbox_key(
+            &db,
+            config.outbox_key.as_ref(),
+            config.token_signing_key.as_ref(),
+        )
+        .await?;
+        let callback_client = webhooks::delivery::client::CallbackClient::new(
+            // PROVISIONAL until the webhook-client branch lands.
+            webhooks::delivery::client::ClientSettings {
+                timeout: Duration::from_secs(5),
+                allow_private_networks: true,
+                https_only: false,
+            },
+        )?;
         let revocations = RevocationList::new(config.db_statement_timeout);
         revocations.refresh(&mut db.conn().await?).await?;
         let hasher = PasswordHasher::new(
@@ -125,7 +143,9 @@ impl App {
             persisted_queries: http::PersistedQueries::default(),
             parsed_documents: http::ParsedDocuments::default(),
             graphiql,
-            metrics: metrics::Metrics::default(),
+            metrics: Arc::new(metrics::Metrics::default()),
+            outbox: webhooks::outbox::Outbox::new(outbox_key),
+            callback_client,
             rate_counters: rate_limits::LocalCounters::default(),
             root_fields,
             clock,
@@ -155,13 +175,32 @@ impl App {
         let clock = &self.state.clock;
         let housekeeping = tokio::spawn(clock.scope(housekeeping(self.state.clone())));
         let rate_sync = tokio::spawn(clock.scope(sync_rate_limits(self.state.clone())));
+        let (stop_sender, stopped) = tokio::sync::watch::channel(false);
+        let mut sender_settings = self.state.config.webhook_sender_settings();
+        if self.state.config.public_url.is_none() {
+            // The address actually bound (the configured port may be 0).
+            sender_settings.public_url = format!("http://{}", self.listener.local_addr()?);
+        }
+        let sender = tokio::spawn(clock.scope(webhooks::delivery::sender::run(
+            self.state.db.clone(),
+            self.state.outbox.clone(),
+            self.state.callback_client.clone(),
+            sender_settings,
+            self.state.metrics.clone(),
+            stopped,
+        )));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Deliveries stop with the listener: those in flight go back to the outbox.
+            let _ = stop_sender.send(true);
+        })
         .await;
+        let _ = sender.await;
         housekeeping.abort();
         rate_sync.abort();
         // The hits counted since the last sync still belong to the shared budget.

@@ -24,6 +24,12 @@ struct OperationLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    topic: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ScopeLabels {
     scope: String,
 }
@@ -51,6 +57,11 @@ pub struct Metrics {
     hashes_dropped: Gauge,
     hashes_refused: Gauge,
     statements: Gauge,
+    webhook_deliveries: Family<DeliveryLabels, Counter>,
+    webhook_delivery_latency: Histogram,
+    outbox_pending: Gauge,
+    outbox_oldest_age: Gauge,
+    webhook_open_circuits: Gauge,
 }
 
 /// Readings taken at scrape time.
@@ -79,6 +90,36 @@ impl Default for Metrics {
         let (hashes_computed, hashes_dropped, hashes_refused) =
             (Gauge::default(), Gauge::default(), Gauge::default());
         let statements = Gauge::default();
+        let webhook_deliveries = Family::<DeliveryLabels, Counter>::default();
+        // 10 ms to about 5.8 days: a delivery waits from its commit, retries included.
+        let webhook_delivery_latency = Histogram::new(exponential_buckets(0.01, 4.0, 16));
+        let (outbox_pending, outbox_oldest_age, webhook_open_circuits) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by topic and outcome (delivered, retrying, failed, discarded)",
+            webhook_deliveries.clone(),
+        );
+        registry.register(
+            "webhook_delivery_seconds",
+            "Time from an event's commit to its delivery's 2xx answer",
+            webhook_delivery_latency.clone(),
+        );
+        registry.register(
+            "webhook_outbox_pending",
+            "Webhook deliveries waiting in the outbox (as of the last sweep)",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "webhook_outbox_oldest_age_seconds",
+            "Age of the longest-waiting webhook delivery (as of the last sweep)",
+            outbox_oldest_age.clone(),
+        );
+        registry.register(
+            "webhook_open_circuits",
+            "Webhooks whose circuit is open (as of the last sweep)",
+            webhook_open_circuits.clone(),
+        );
         registry.register(
             "requests",
             "Requests by operation (GraphQL root field or endpoint) and outcome (ok or error code)",
@@ -159,6 +200,11 @@ impl Default for Metrics {
             hashes_dropped,
             hashes_refused,
             statements,
+            webhook_deliveries,
+            webhook_delivery_latency,
+            outbox_pending,
+            outbox_oldest_age,
+            webhook_open_circuits,
         }
     }
 }
@@ -185,6 +231,35 @@ impl Metrics {
                 scope: scope.to_owned(),
             })
             .inc();
+    }
+
+    /// Records a webhook delivery attempt's outcome.
+    pub fn delivery(&self, topic: &str, outcome: &str) {
+        self.webhook_deliveries
+            .get_or_create(&DeliveryLabels {
+                topic: topic.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records how long a delivered event took from its commit.
+    pub fn delivered_after(&self, waited: Duration) {
+        self.webhook_delivery_latency.observe(waited.as_secs_f64());
+    }
+
+    /// Records the outbox's depth as measured at `now`.
+    pub fn outbox(
+        &self,
+        depth: crate::webhooks::outbox::queries::Depth,
+        now: chrono::NaiveDateTime,
+    ) {
+        self.outbox_pending.set(depth.pending);
+        let age = depth
+            .oldest
+            .map_or(0, |oldest| (now - oldest).num_seconds().max(0));
+        self.outbox_oldest_age.set(age);
+        self.webhook_open_circuits.set(depth.open_circuits);
     }
 
     /// The metrics in Prometheus text format.

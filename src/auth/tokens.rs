@@ -5,17 +5,14 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::token_cache::VerifiedTokens;
 use super::{Mode, Principal, Role, secrets};
-use crate::db::schema::settings;
-use crate::db::{Conn, Db, DbResult};
-use crate::db_run;
+use crate::db::Db;
+use crate::db::settings;
 
 const SIGNING_KEY_SETTING: &str = "jwt_signing_key";
 
@@ -83,7 +80,13 @@ impl TokenSigner {
     pub async fn load(db: &Db, configured: Option<&SecretString>) -> anyhow::Result<TokenSigner> {
         let key = match configured {
             Some(key) => key.expose_secret().as_bytes().to_vec(),
-            None => stored_key(&mut db.conn().await?).await?.into_bytes(),
+            None => {
+                let candidate = secrets::random_secret();
+                let mut conn = db.conn().await?;
+                settings::stored_or_insert(&mut conn, SIGNING_KEY_SETTING, &candidate)
+                    .await?
+                    .into_bytes()
+            }
         };
         Ok(TokenSigner::from_key(&key))
     }
@@ -167,26 +170,6 @@ impl TokenSigner {
             .claims;
         Some((claims.jti, claims.exp))
     }
-}
-
-async fn stored_key(conn: &mut Conn) -> DbResult<String> {
-    let candidate = secrets::random_secret();
-    db_run!(conn, |c| {
-        diesel::insert_into(settings::table)
-            .values((
-                settings::name.eq(SIGNING_KEY_SETTING),
-                settings::value.eq(&candidate),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)
-            .await?;
-        settings::table
-            .find(SIGNING_KEY_SETTING)
-            .select(settings::value)
-            .first::<String>(c)
-            .await
-    })
-    .map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use crate::db::{Db, now};
 use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
 use crate::resets::queries as reset_queries;
+use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
+use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::topic::Topic;
 
 /// What a new customer is made of.
 #[derive(Debug, Default)]
@@ -101,10 +104,12 @@ async fn check_email_free(
     }
 }
 
-/// Creates a customer in the caller's mode (a guest when no password is given).
+/// Creates a customer in the caller's mode (a guest when no password is given). Fires
+/// `customers.create`.
 pub async fn create(
     db: &Db,
     hasher: &PasswordHasher,
+    outbox: &Outbox,
     caller: &Principal,
     input: NewCustomerInput,
 ) -> Result<Customer, CustomerError> {
@@ -136,11 +141,26 @@ pub async fn create(
         created_at,
         updated_at: created_at,
     };
-    let mut conn = db.conn().await?;
-    queries::insert(&mut conn, &row).await.map_err(|e| match e {
-        e if e.is_unique_violation() => email_taken(),
-        e => e.into(),
-    })
+    let (mode, events) = (caller.mode, outbox.clone());
+    let (customer, fired) = db
+        .transaction(move |conn| {
+            async move {
+                let customer = queries::insert(conn, &row).await.map_err(|e| match e {
+                    e if e.is_unique_violation() => email_taken(),
+                    e => e.into(),
+                })?;
+                let subject = Subject::Customer(&customer);
+                let fired =
+                    outbox::record(conn, &events, mode, Topic::CustomerCreated, subject).await?;
+                Ok::<_, CustomerError>((customer, fired))
+            }
+            .boxed()
+        })
+        .await?;
+    if fired > 0 {
+        outbox.wake();
+    }
+    Ok(customer)
 }
 
 /// The customer `id`, if the caller may see it: integrations see their whole mode, a
@@ -178,10 +198,12 @@ pub async fn list(
 }
 
 /// Changes a customer. A customer may change only themself and never the password this
-/// way; an integration may give a guest a password, but never replace one.
+/// way; an integration may give a guest a password, but never replace one (which fires
+/// `customers.create_password`).
 pub async fn update(
     db: &Db,
     hasher: &PasswordHasher,
+    outbox: &Outbox,
     caller: &Principal,
     id: &str,
     changes: CustomerChanges,
@@ -221,37 +243,48 @@ pub async fn update(
         metadata,
         updated_at: Some(now()),
     };
-    let mode = caller.mode;
+    let (mode, events) = (caller.mode, outbox.clone());
     let id = id.to_owned();
-    db.transaction(move |conn| {
-        async move {
-            let old_email = match &update.email {
-                Some(_) => queries::find(conn, mode, &id).await?.map(|c| c.email),
-                None => None,
-            };
-            let updated = queries::update(conn, mode, &id, &update)
-                .await
-                .map_err(|e| match e {
-                    e if e.is_unique_violation() => email_taken(),
-                    e => CustomerError::from(e),
-                })?
-                .ok_or(CustomerError::NotFound)?;
-            if old_email.is_some_and(|old| old != updated.email) {
-                // A reset mailed to the old address must not take over the account.
-                reset_queries::expire_pending(conn, &id, None, now()).await?;
+    let (customer, fired) = db
+        .transaction(move |conn| {
+            async move {
+                let old_email = match &update.email {
+                    Some(_) => queries::find(conn, mode, &id).await?.map(|c| c.email),
+                    None => None,
+                };
+                let updated = queries::update(conn, mode, &id, &update)
+                    .await
+                    .map_err(|e| match e {
+                        e if e.is_unique_violation() => email_taken(),
+                        e => CustomerError::from(e),
+                    })?
+                    .ok_or(CustomerError::NotFound)?;
+                if old_email.is_some_and(|old| old != updated.email) {
+                    // A reset mailed to the old address must not take over the account.
+                    reset_queries::expire_pending(conn, &id, None, now()).await?;
+                    outbox_queries::forget_tokens(conn, TokenScope::CustomerResets(&id), now())
+                        .await?;
+                }
+                let Some(hash) = password_hash else {
+                    return Ok((updated, 0));
+                };
+                if !queries::set_password_if_unset(conn, &id, &hash).await? {
+                    return Err(password_already_set());
+                }
+                sessions::end_all_for_customer(conn, &id).await?;
+                let customer = queries::find(conn, mode, &id).await?.unwrap_or(updated);
+                let subject = Subject::Customer(&customer);
+                let topic = Topic::CustomerPasswordCreated;
+                let fired = outbox::record(conn, &events, mode, topic, subject).await?;
+                Ok((customer, fired))
             }
-            let Some(hash) = password_hash else {
-                return Ok(updated);
-            };
-            if !queries::set_password_if_unset(conn, &id, &hash).await? {
-                return Err(password_already_set());
-            }
-            sessions::end_all_for_customer(conn, &id).await?;
-            Ok(queries::find(conn, mode, &id).await?.unwrap_or(updated))
-        }
-        .boxed()
-    })
-    .await
+            .boxed()
+        })
+        .await?;
+    if fired > 0 {
+        outbox.wake();
+    }
+    Ok(customer)
 }
 
 /// Refuses a password for customer `id` unless it exists and is a guest.
@@ -271,7 +304,12 @@ pub async fn delete(db: &Db, caller: &Principal, id: &str) -> Result<String, Cus
     }
     let mut conn = db.conn().await?;
     match queries::delete(&mut conn, caller.mode, id).await? {
-        true => Ok(id.to_owned()),
+        true => {
+            // Its resets went with it: their waiting create events go too, with their
+            // tokens.
+            outbox_queries::forget_tokens(&mut conn, TokenScope::All, now()).await?;
+            Ok(id.to_owned())
+        }
         false => Err(CustomerError::NotFound),
     }
 }

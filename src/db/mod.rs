@@ -11,6 +11,7 @@ mod files;
 pub mod json;
 mod migrate;
 pub mod schema;
+pub mod settings;
 mod shared;
 
 use std::sync::Arc;
@@ -313,3 +314,17 @@ async fn rollback_on<C: AsyncConnection>(c: &mut C) -> Result<(), DieselError> {
 }
 
 pub use crate::clock::{now, truncate_to_micros};
+
+impl Conn {
+    /// What makes a row-claiming `SELECT` skip the rows other transactions hold:
+    /// PostgreSQL's `FOR UPDATE SKIP LOCKED`, so that several senders claim different rows
+    /// at once; nothing on SQLite, where a writing statement holds the whole database and
+    /// claims run one after the other anyway. A documented exception to one SQL text for
+    /// both backends, chosen here, where the backends are named.
+    pub fn skip_locked_clause(&self) -> &'static str {
+        match self {
+            Conn::Pg(_) => " FOR UPDATE SKIP LOCKED",
+            Conn::Sqlite(_) => "",
+        }
+    }
+}

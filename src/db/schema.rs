@@ -120,10 +120,31 @@ diesel::table! {
         response_message -> Text,
         attempt -> Integer,
         created_at -> Timestamp,
+        delivery_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        mode -> Text,
+        topic -> Text,
+        resource_id -> Text,
+        payload -> Text,
+        sealed_token -> Nullable<Text>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(event_callbacks -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(customer_password_resets -> customers (customer_id));
 diesel::joinable!(customer_sessions -> customers (customer_id));
 diesel::joinable!(customer_sessions -> api_credentials (credential_id));
@@ -138,5 +159,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     settings,
     webhooks,
+    webhook_deliveries,
     event_callbacks,
 );

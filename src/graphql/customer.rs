@@ -314,9 +314,15 @@ impl CustomerMutation {
             reference_origin: input.reference_origin,
             metadata: input.metadata.map(|m| m.0),
         };
-        let customer = customers::create(&state.db, &state.hasher, principal(ctx)?, input)
-            .await
-            .or_graphql()?;
+        let customer = customers::create(
+            &state.db,
+            &state.hasher,
+            &state.outbox,
+            principal(ctx)?,
+            input,
+        )
+        .await
+        .or_graphql()?;
         Ok(CustomerNode(Arc::new(customer)))
     }
 
@@ -338,9 +344,16 @@ impl CustomerMutation {
             reference_origin: maybe(input.reference_origin),
             metadata: input.metadata.map(|m| m.0),
         };
-        let customer = customers::update(&state.db, &state.hasher, principal(ctx)?, &id, changes)
-            .await
-            .or_graphql()?;
+        let customer = customers::update(
+            &state.db,
+            &state.hasher,
+            &state.outbox,
+            principal(ctx)?,
+            &id,
+            changes,
+        )
+        .await
+        .or_graphql()?;
         Ok(CustomerNode(Arc::new(customer)))
     }
 

@@ -383,7 +383,7 @@ impl ResetMutation {
             ttl: state.config.reset_token_ttl,
             per_customer: state.config.budget(Scope::ResetCreations),
         };
-        let created = resets::create(&state.db, rules, principal(ctx)?, input)
+        let created = resets::create(&state.db, &state.outbox, rules, principal(ctx)?, input)
             .await
             .inspect_err(|error| {
                 if let ResetError::TooManyCreations { .. } = error {
@@ -416,9 +416,16 @@ impl ResetMutation {
             reference_origin: super::customer::maybe(input.reference_origin),
             metadata: input.metadata.map(|m| m.0),
         };
-        let reset = resets::update(&state.db, &state.hasher, principal(ctx)?, &id, changes)
-            .await
-            .or_graphql()?;
+        let reset = resets::update(
+            &state.db,
+            &state.hasher,
+            &state.outbox,
+            principal(ctx)?,
+            &id,
+            changes,
+        )
+        .await
+        .or_graphql()?;
         Ok(ResetNode::read(reset))
     }
 
@@ -429,7 +436,8 @@ impl ResetMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The reset's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
-        let deleted = resets::delete(&state(ctx).db, principal(ctx)?, &id)
+        let state = state(ctx);
+        let deleted = resets::delete(&state.db, &state.outbox, principal(ctx)?, &id)
             .await
             .or_graphql()?;
         Ok(ID(deleted))

@@ -120,9 +120,17 @@ impl ResetPasswordMutation {
             inputs: RedemptionInputs::ARGUMENTS,
         };
         let caller = principal(ctx)?;
-        let reset = resets::redeem(&state.db, &state.hasher, caller, &id, redemption, None)
-            .await
-            .or_graphql()?;
+        let reset = resets::redeem(
+            &state.db,
+            &state.hasher,
+            &state.outbox,
+            caller,
+            &id,
+            redemption,
+            None,
+        )
+        .await
+        .or_graphql()?;
         Ok(reset.into())
     }
 }

@@ -14,6 +14,9 @@ use crate::auth::{Principal, secrets, sessions};
 use crate::customers::queries as customer_queries;
 use crate::db::{Db, now};
 use crate::listing::FieldProblem;
+use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
+use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::topic::Topic;
 
 /// Where the token and the new password were given: the pointers of a redemption's
 /// errors.
@@ -51,10 +54,14 @@ pub struct Redemption<'a> {
 
 /// Redeems a reset: the password changes exactly once, the customer's other pending
 /// resets expire and their sessions end. `attributes` (an integration's changes to the
-/// reset) are applied in the same transaction.
+/// reset) are applied in the same transaction. Fires
+/// `customer_password_resets.reset_password`, and `customers.create_password` when the
+/// customer was a guest; the waiting create events of the customer's resets are
+/// discarded with their tokens.
 pub async fn redeem(
     db: &Db,
     hasher: &PasswordHasher,
+    outbox: &Outbox,
     caller: &Principal,
     id: &str,
     redemption: Redemption<'_>,
@@ -76,35 +83,61 @@ pub async fn redeem(
     // Every attempt pays it, so a wrong token costs the same as a right one.
     let hash = hasher.hash(password).await?;
     let digest = secrets::digest(token.expose_secret());
-    let (mode, reset_id) = (caller.mode, id.to_owned());
+    let (mode, reset_id, events) = (caller.mode, id.to_owned(), outbox.clone());
     let refused = ResetError::TokenRefused {
         pointer: inputs.token,
     };
-    db.transaction(move |conn| {
-        async move {
-            let at = now();
-            let redeem = OnRightToken::Redeem;
-            let reset = match queries::attempt(conn, mode, &reset_id, &digest, at, redeem).await? {
-                Attempt::Right(reset) => *reset,
-                // Ok(Err): a counted failure is committed, like a redemption.
-                Attempt::Counted | Attempt::NotPending => return Ok(Err(refused)),
-            };
-            let customer_id = &reset.customer_id;
-            customer_queries::change_password(conn, customer_id, &hash).await?;
-            queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
-            sessions::end_all_for_customer(conn, customer_id).await?;
-            // The answer is the reset as this transaction leaves it: no read after it.
-            match &attributes {
-                Some(attributes) => queries::update(conn, mode, &reset_id, attributes)
+    let (answer, fired) = db
+        .transaction(move |conn| {
+            async move {
+                let at = now();
+                let redeem = OnRightToken::Redeem;
+                let attempt = queries::attempt(conn, mode, &reset_id, &digest, at, redeem).await?;
+                let reset = match attempt {
+                    Attempt::Right(reset) => *reset,
+                    // Ok(Err): a counted failure is committed, like a redemption.
+                    Attempt::Counted | Attempt::NotPending => return Ok((Err(refused), 0)),
+                };
+                let customer_id = &reset.customer_id.clone();
+                let was_guest = customer_queries::find(conn, mode, customer_id)
                     .await?
-                    .ok_or(ResetError::NotFound)
-                    .map(Ok),
-                None => Ok(Ok(reset)),
+                    .is_some_and(|customer| !customer.has_password);
+                customer_queries::change_password(conn, customer_id, &hash).await?;
+                queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
+                sessions::end_all_for_customer(conn, customer_id).await?;
+                let customer_resets = TokenScope::CustomerResets(customer_id);
+                outbox_queries::forget_tokens(conn, customer_resets, at).await?;
+                // The answer is the reset as this transaction leaves it: no read after it.
+                let reset = match &attributes {
+                    Some(attributes) => queries::update(conn, mode, &reset_id, attributes)
+                        .await?
+                        .ok_or(ResetError::NotFound)?,
+                    None => reset,
+                };
+                let subject = Subject::Reset {
+                    reset: &reset,
+                    token: None,
+                };
+                let mut fired =
+                    outbox::record(conn, &events, mode, Topic::ResetRedeemed, subject).await?;
+                let guest_now = match was_guest {
+                    true => customer_queries::find(conn, mode, customer_id).await?,
+                    false => None,
+                };
+                if let Some(customer) = guest_now {
+                    let subject = Subject::Customer(&customer);
+                    let topic = Topic::CustomerPasswordCreated;
+                    fired += outbox::record(conn, &events, mode, topic, subject).await?;
+                }
+                Ok::<_, ResetError>((Ok(reset), fired))
             }
-        }
-        .boxed()
-    })
-    .await?
+            .boxed()
+        })
+        .await?;
+    if fired > 0 {
+        outbox.wake();
+    }
+    answer
 }
 
 /// Checks a link: with the right token, the reset as it stands (pending, used or expired:

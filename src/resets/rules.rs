@@ -17,6 +17,9 @@ use crate::db::{Db, now};
 use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
 use crate::rate_limits::{self, Budget, Scope};
+use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
+use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::topic::Topic;
 
 /// What a new reset is made of.
 #[derive(Debug, Default)]
@@ -101,9 +104,10 @@ fn blank(pointer: &str) -> ResetError {
 }
 
 /// Creates a reset for the customer with this email and expires their older pending ones,
-/// within the customer's budget of resets.
+/// within the customer's budget of resets. Fires `customer_password_resets.create`.
 pub async fn create(
     db: &Db,
+    outbox: &Outbox,
     rules: CreationRules,
     caller: &Principal,
     input: NewResetInput,
@@ -154,7 +158,8 @@ pub async fn create(
         updated_at: created_at,
     };
     drop(conn);
-    let reset = db
+    let (mode, events, sealed_token) = (caller.mode, outbox.clone(), token.clone());
+    let (reset, fired) = db
         .transaction(move |conn| {
             async move {
                 // One creation at a time per customer, so that each sees the reset the
@@ -163,11 +168,23 @@ pub async fn create(
                     return Err(customer_not_found());
                 }
                 queries::expire_pending(conn, &row.customer_id, None, created_at).await?;
-                Ok::<_, ResetError>(queries::insert(conn, &row).await?)
+                let customer_resets = TokenScope::CustomerResets(&row.customer_id);
+                outbox_queries::forget_tokens(conn, customer_resets, created_at).await?;
+                let reset = queries::insert(conn, &row).await?;
+                let subject = Subject::Reset {
+                    reset: &reset,
+                    token: Some(&sealed_token),
+                };
+                let fired =
+                    outbox::record(conn, &events, mode, Topic::ResetCreated, subject).await?;
+                Ok::<_, ResetError>((reset, fired))
             }
             .boxed()
         })
         .await?;
+    if fired > 0 {
+        outbox.wake();
+    }
     Ok(CreatedReset {
         reset,
         token: SecretString::from(token),
@@ -179,6 +196,7 @@ pub async fn create(
 pub async fn update(
     db: &Db,
     hasher: &PasswordHasher,
+    outbox: &Outbox,
     caller: &Principal,
     id: &str,
     changes: ResetChanges,
@@ -207,7 +225,7 @@ pub async fn update(
                 password,
                 inputs: RedemptionInputs::UPDATE,
             };
-            redemption::redeem(db, hasher, caller, id, redemption, attributes).await
+            redemption::redeem(db, hasher, outbox, caller, id, redemption, attributes).await
         }
     }
 }
@@ -238,11 +256,32 @@ pub async fn list(
     Ok((window.page(items), total))
 }
 
-/// Deletes a reset and returns its id.
-pub async fn delete(db: &Db, caller: &Principal, id: &str) -> Result<String, ResetError> {
-    let mut conn = db.conn().await?;
-    match queries::delete(&mut conn, caller.mode, id).await? {
-        true => Ok(id.to_owned()),
-        false => Err(ResetError::NotFound),
+/// Deletes a reset and returns its id. Fires `customer_password_resets.destroy`; a
+/// create event of it still waiting is discarded with its token.
+pub async fn delete(
+    db: &Db,
+    outbox: &Outbox,
+    caller: &Principal,
+    id: &str,
+) -> Result<String, ResetError> {
+    let (mode, events, id) = (caller.mode, outbox.clone(), id.to_owned());
+    let (id, fired) = db
+        .transaction(move |conn| {
+            async move {
+                if !queries::delete(conn, mode, &id).await? {
+                    return Err(ResetError::NotFound);
+                }
+                outbox_queries::forget_tokens(conn, TokenScope::Reset(&id), now()).await?;
+                let subject = Subject::DeletedReset { id: &id };
+                let fired =
+                    outbox::record(conn, &events, mode, Topic::ResetDeleted, subject).await?;
+                Ok((id, fired))
+            }
+            .boxed()
+        })
+        .await?;
+    if fired > 0 {
+        outbox.wake();
     }
+    Ok(id)
 }

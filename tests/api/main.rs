@@ -41,4 +41,5 @@ mod shared_reads;
 mod shutdown;
 mod statements;
 mod validation_memo;
+mod webhook_smoke;
 mod webhooks_resource;

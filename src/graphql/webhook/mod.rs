@@ -166,7 +166,7 @@ impl WebhookNode {
 }
 
 /// One delivery attempt of an event to a webhook.
-pub struct EventCallbackNode(EventCallback);
+pub struct EventCallbackNode(pub EventCallback);
 
 /// One delivery attempt of an event to a webhook.
 #[Object(name = "EventCallback", serial)]

@@ -2,18 +2,20 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
-use super::{CircuitStateValue, WebhookNode};
+use super::{CircuitStateValue, EventCallbackNode, WebhookNode};
 use crate::graphql::customer::maybe;
 use crate::graphql::error::{ApiError, GraphqlResult};
 use crate::graphql::guards::{INTEGRATION, RoleGuard, principal, state};
 use crate::graphql::pagination::{self, ListConnection};
 use crate::graphql::scalars::{Json, SortDirection};
+use crate::webhooks::outbox;
 use crate::webhooks::resource::{self as webhooks, WebhookError};
 
 impl From<WebhookError> for ApiError {
     fn from(e: WebhookError) -> Self {
         match e {
             WebhookError::NotFound => ApiError::NotFound("webhook"),
+            WebhookError::CallbackNotFound => ApiError::NotFound("event callback"),
             WebhookError::ForbiddenField(problem) => ApiError::UnauthorizedField(problem),
             WebhookError::Invalid(problem) => ApiError::Invalid(problem),
             WebhookError::Db(e) => e.into(),
@@ -249,6 +251,24 @@ impl WebhookMutation {
             .await
             .or_graphql()?;
         Ok(WebhookNode { webhook, secret })
+    }
+
+    /// Sends the event of this delivery attempt to its webhook again (integrations
+    /// only), under the same `webhook-id` and with a fresh retry schedule; answers the
+    /// attempt given. A `customer_password_resets.create` event whose token is no longer
+    /// kept (delivered, failed, used or expired) is a `VALIDATION_ERROR` on `/id`: create
+    /// a new reset instead.
+    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    async fn redeliver_event_callback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event callback's id.")] id: ID,
+    ) -> async_graphql::Result<EventCallbackNode> {
+        let state = state(ctx);
+        let callback = outbox::redeliver(&state.db, &state.outbox, principal(ctx)?, &id)
+            .await
+            .or_graphql()?;
+        Ok(EventCallbackNode(callback))
     }
 
     /// Deletes a webhook with its event callbacks (integrations only); returns the

@@ -110,6 +110,8 @@ pub struct EventCallback {
     pub attempt: i32,
     /// When it was made.
     pub created_at: NaiveDateTime,
+    /// The delivery (event and webhook) it was an attempt of; none once pruned.
+    pub delivery_id: Option<String>,
 }
 
 /// Whether deliveries go out.
@@ -185,6 +187,9 @@ pub enum WebhookError {
     /// No such webhook in the caller's mode.
     #[error("webhook not found")]
     NotFound,
+    /// No such event callback in the caller's mode.
+    #[error("event callback not found")]
+    CallbackNotFound,
     /// The caller may not write this field.
     #[error("not allowed to write {}", .0.pointer)]
     ForbiddenField(FieldProblem),

@@ -5,13 +5,7 @@
 use crate::listing::FieldProblem;
 
 /// The topics a webhook may receive (Commerce Layer's names).
-pub const TOPICS: &[&str] = &[
-    "customer_password_resets.create",
-    "customer_password_resets.reset_password",
-    "customer_password_resets.destroy",
-    "customers.create",
-    "customers.create_password",
-];
+pub const TOPICS: &[&str] = &crate::webhooks::topic::TOPIC_NAMES;
 
 /// The resources a payload can include, and the topic prefix whose payloads can.
 pub const INCLUDABLE: &[(&str, &str)] = &[("customer", "customer_password_resets.")];

@@ -1,0 +1,335 @@
+//! The sender: one per instance, claiming due deliveries from the outbox and sending each
+//! attempt, signed, on a task of its own.
+//!
+//! A slow or dead receiver holds one of [`SenderSettings::concurrency`] slots for at most
+//! the client's timeout: it never holds up the GraphQL API (no request waits for a
+//! delivery), other webhooks (other slots), or shutdown (attempts in flight are abandoned
+//! and their leases given back, so another instance, or this one after a restart, sends
+//! them: at least once, never lost).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use futures_util::FutureExt;
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::RetrySchedule;
+use super::client::{Answer, CallbackClient};
+use crate::auth::secrets;
+use crate::clock;
+use crate::db::{Db, DbError};
+use crate::metrics::Metrics;
+use crate::webhooks::outbox::Outbox;
+use crate::webhooks::outbox::queries::{self, Attempted, Claimed, Next, Target, TokenScope};
+use crate::webhooks::secret::SharedSecret;
+use crate::webhooks::topic::Topic;
+use crate::webhooks::{payload, sealed, signing};
+
+/// How often tokens that can no longer be redeemed are erased, old deliveries pruned
+/// and the outbox's depth measured.
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// How the sender works.
+#[derive(Debug, Clone)]
+pub struct SenderSettings {
+    /// The service's public URL (the payloads' links).
+    pub public_url: String,
+    /// When failed attempts are retried.
+    pub schedule: RetrySchedule,
+    /// Failures in a row that open a webhook's circuit.
+    pub circuit_threshold: i32,
+    /// How often to look for deliveries this instance was not woken for.
+    pub poll_interval: Duration,
+    /// Attempts in flight at once.
+    pub concurrency: usize,
+    /// How long a claimed delivery stays this sender's (longer than an attempt takes).
+    pub lease: Duration,
+    /// How long settled deliveries and callbacks are kept.
+    pub retention: Duration,
+}
+
+/// What every attempt needs.
+struct Context {
+    db: Db,
+    outbox: Outbox,
+    client: CallbackClient,
+    settings: SenderSettings,
+    metrics: Arc<Metrics>,
+    owner: String,
+}
+
+/// Runs the sender until `stop` turns true, then gives back what it holds.
+pub async fn run(
+    db: Db,
+    outbox: Outbox,
+    client: CallbackClient,
+    settings: SenderSettings,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let context = Arc::new(Context {
+        db,
+        outbox,
+        client,
+        settings,
+        metrics,
+        owner: format!("sender_{}", secrets::random_id(16)),
+    });
+    let mut in_flight: JoinSet<String> = JoinSet::new();
+    let mut held: HashSet<String> = HashSet::new();
+    let mut poll = tokio::time::interval(context.settings.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut swept = Instant::now() - SWEEP_EVERY;
+    while !*stop.borrow() {
+        if swept.elapsed() >= SWEEP_EVERY {
+            swept = Instant::now();
+            sweep(&context).await;
+        }
+        let room = context.settings.concurrency.saturating_sub(in_flight.len());
+        if room > 0 {
+            match claim(&context, room).await {
+                Ok(claimed) => {
+                    for delivery in claimed {
+                        held.insert(delivery.id.clone());
+                        let attempt = send(context.clone(), delivery);
+                        in_flight.spawn(clock::current().scope(attempt));
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "webhook deliveries not claimed; will retry"),
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => {}
+            _ = context.outbox.woken() => {}
+            _ = poll.tick() => {}
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if let Ok(id) = done {
+                    held.remove(&id);
+                }
+            }
+        }
+    }
+    in_flight.abort_all();
+    while let Some(done) = in_flight.join_next().await {
+        if let Ok(id) = done {
+            held.remove(&id);
+        }
+    }
+    give_back(&context, held).await;
+}
+
+async fn claim(context: &Context, room: usize) -> Result<Vec<Claimed>, DbError> {
+    let now = clock::now();
+    let lease = chrono::Duration::from_std(context.settings.lease).unwrap_or_default();
+    let mut conn = context.db.conn().await?;
+    queries::claim(&mut conn, &context.owner, now, now + lease, room as i64).await
+}
+
+/// Gives the deliveries still held back to the outbox, unsent.
+async fn give_back(context: &Context, held: HashSet<String>) {
+    if held.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = held.into_iter().collect();
+    let released = match context.db.conn().await {
+        Ok(mut conn) => queries::release(&mut conn, &context.owner, &ids).await,
+        Err(error) => Err(error),
+    };
+    match released {
+        Ok(count) => tracing::info!(
+            count,
+            "webhook deliveries in flight given back to the outbox"
+        ),
+        Err(error) => tracing::warn!(
+            %error,
+            "webhook deliveries in flight not given back; their leases will lapse"
+        ),
+    }
+}
+
+/// Erases tokens that can no longer be redeemed, prunes what retention lets go, and
+/// measures the outbox.
+async fn sweep(context: &Context) {
+    let now = clock::now();
+    let retention = chrono::Duration::from_std(context.settings.retention).unwrap_or_default();
+    let done: Result<(), DbError> = async {
+        let mut conn = context.db.conn().await?;
+        queries::forget_tokens(&mut conn, TokenScope::All, now).await?;
+        queries::prune(&mut conn, now - retention).await?;
+        let depth = queries::depth(&mut conn).await?;
+        context.metrics.outbox(depth, now);
+        Ok(())
+    }
+    .await;
+    if let Err(error) = done {
+        tracing::warn!(%error, "webhook outbox sweep failed; will retry");
+    }
+}
+
+/// One attempt at `delivery`; returns its id when done.
+async fn send(context: Arc<Context>, delivery: Claimed) -> String {
+    if let Err(error) = try_send(&context, &delivery).await {
+        // The lease lapses and the attempt is made again, by this instance or another.
+        tracing::warn!(%error, delivery = %delivery.id, "webhook attempt not recorded");
+    }
+    delivery.id
+}
+
+async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> {
+    let topic = Topic::parse(&delivery.topic);
+    let mut conn = context.db.conn().await?;
+    if topic.is_some_and(Topic::carries_token) {
+        // A token that can no longer be redeemed is not sent.
+        let scope = TokenScope::Reset(&delivery.resource_id);
+        if queries::forget_tokens(&mut conn, scope, clock::now()).await? > 0 {
+            context.metrics.delivery(&delivery.topic, "discarded");
+            return Ok(());
+        }
+    }
+    let Some(target) = queries::target(&mut conn, &delivery.webhook_id).await? else {
+        // The webhook was deleted, and its deliveries with it.
+        return Ok(());
+    };
+    drop(conn);
+    let attempt = delivery.attempts + 1;
+    let horizon = chrono::Duration::from_std(context.settings.schedule.horizon())
+        .unwrap_or(chrono::Duration::MAX);
+    let answer = match delivery.created_at.checked_add_signed(horizon) {
+        Some(last) if last < clock::now() => None,
+        _ => Some(post(context, delivery, &target).await),
+    };
+    let (answer, retry) = match answer {
+        Some(answer) => (answer, true),
+        None => (
+            Answer {
+                code: None,
+                message: "not sent: the event is older than the retry horizon".to_owned(),
+            },
+            false,
+        ),
+    };
+    let at = clock::now();
+    let next = match answer.succeeded() {
+        true => Next::Delivered,
+        false => match context.settings.schedule.wait_after(attempt as u32) {
+            Some(wait) if retry => {
+                Next::RetryAt(at + chrono::Duration::from_std(wait).unwrap_or_default())
+            }
+            _ => Next::Failed,
+        },
+    };
+    let outcome = match next {
+        Next::Delivered => "delivered",
+        Next::RetryAt(_) => "retrying",
+        Next::Failed => "failed",
+    };
+    tracing::info!(
+        delivery = %delivery.id,
+        webhook = %delivery.webhook_id,
+        topic = %delivery.topic,
+        attempt,
+        response_code = answer.code,
+        outcome,
+        "webhook attempt"
+    );
+    record(context, delivery, &target, attempt, answer, next, at).await?;
+    context.metrics.delivery(&delivery.topic, outcome);
+    if next == Next::Delivered {
+        let waited = (at - delivery.created_at).to_std().unwrap_or_default();
+        context.metrics.delivered_after(waited);
+    }
+    Ok(())
+}
+
+async fn record(
+    context: &Context,
+    delivery: &Claimed,
+    target: &Target,
+    attempt: i32,
+    answer: Answer,
+    next: Next,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let (id, owner) = (delivery.id.clone(), context.owner.clone());
+    let (webhook_id, topic) = (delivery.webhook_id.clone(), delivery.topic.clone());
+    let callback_url = target.callback_url.clone();
+    let threshold = context.settings.circuit_threshold;
+    context
+        .db
+        .transaction(move |conn| {
+            async move {
+                let attempted = Attempted {
+                    delivery_id: &id,
+                    owner: &owner,
+                    webhook_id: &webhook_id,
+                    topic: &topic,
+                    callback_url: &callback_url,
+                    response_code: answer.code.map(i32::from),
+                    response_message: &answer.message,
+                    attempt,
+                    at,
+                    next,
+                    failed: !answer.succeeded(),
+                };
+                let callback_id = secrets::random_id(10);
+                queries::record_attempt(conn, &attempted, &callback_id, threshold).await
+            }
+            .boxed()
+        })
+        .await
+}
+
+/// Renders, signs and POSTs one attempt.
+async fn post(context: &Context, delivery: &Claimed, target: &Target) -> Answer {
+    match signed_request(context, delivery, target) {
+        Ok((body, headers)) => {
+            let mut pairs: Vec<(&str, &str)> = headers.pairs().to_vec();
+            pairs.push(("X-CommerceLayer-Topic", &delivery.topic));
+            context
+                .client
+                .post(&target.callback_url, &pairs, body)
+                .await
+        }
+        Err(message) => Answer {
+            code: None,
+            message: format!("not sent: {message}"),
+        },
+    }
+}
+
+fn signed_request(
+    context: &Context,
+    delivery: &Claimed,
+    target: &Target,
+) -> Result<(Vec<u8>, signing::SignedHeaders), String> {
+    let mut document: serde_json::Value =
+        serde_json::from_str(&delivery.payload).map_err(|_| "the stored payload is damaged")?;
+    if let Some(sealed_token) = &delivery.sealed_token {
+        let token = sealed::open(context.outbox.key(), &delivery.id, sealed_token)
+            .map_err(|_| "the token could not be opened (was OUTBOX_KEY changed?)")?;
+        payload::with_token(&mut document, token.expose_secret());
+    }
+    payload::with_links(&mut document, &context.settings.public_url);
+    let body = serde_json::to_vec(&document).map_err(|_| "the payload could not be written")?;
+    let current = SharedSecret::parse(&target.shared_secret)
+        .map_err(|_| "the webhook's shared secret is damaged")?;
+    let now = clock::now();
+    let previous = match (
+        &target.previous_shared_secret,
+        target.previous_secret_expires_at,
+    ) {
+        (Some(secret), Some(until)) if until > now => SharedSecret::parse(secret).ok(),
+        _ => None,
+    };
+    let secrets = signing::SigningSecrets {
+        current: &current,
+        previous: previous.as_ref(),
+    };
+    let headers = signing::sign(&body, &delivery.id, clock::unix_seconds(), secrets)
+        .map_err(|e| e.to_string())?;
+    Ok((body, headers))
+}
