@@ -247,6 +247,24 @@ pub struct Config {
           action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// Longest a webhook delivery attempt may take, from connecting to the answer's
+    /// status (`5s`); beyond it the attempt fails and is retried.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", global = true, default_value = "5s",
+          value_parser = parse_positive_duration)]
+    pub webhook_timeout: Duration,
+
+    /// Whether webhook callbacks may reach loopback, private, link-local and other
+    /// non-public addresses (local development and tests only: it lets an integrator's
+    /// URL reach the gateway's own network).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_NETWORKS", global = true, default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub webhook_allow_private_networks: bool,
+
+    /// Whether webhook callbacks must be `https` (`http` ones are refused).
+    #[arg(long, env = "WEBHOOK_HTTPS_ONLY", global = true, default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub webhook_https_only: bool,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "LOG_FORMAT", global = true, default_value = "text")]
     pub log_format: LogFormat,
@@ -343,6 +361,15 @@ impl Config {
             refresh_lifetime,
             max_age: self.session_max_age,
             reuse_grace: self.refresh_reuse_grace,
+        }
+    }
+
+    /// How webhook callbacks are called.
+    pub fn webhook_client_settings(&self) -> crate::webhooks::delivery::ClientSettings {
+        crate::webhooks::delivery::ClientSettings {
+            timeout: self.webhook_timeout,
+            allow_private_networks: self.webhook_allow_private_networks,
+            https_only: self.webhook_https_only,
         }
     }
 

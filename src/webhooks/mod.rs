@@ -2,9 +2,10 @@
 //! Commerce Layer and one using any Standard Webhooks library both verify every delivery.
 //!
 //! [`resource`] is the `Webhook` resource (its rules and queries); [`secret`],
-//! [`signing`] and [`sealed`] are the cryptography deliveries use. Delivery through a
-//! transactional outbox is not built yet.
+//! [`signing`] and [`sealed`] are the cryptography deliveries use; [`delivery`] calls
+//! callback URLs.
 
+pub mod delivery;
 pub mod resource;
 pub mod sealed;
 pub mod secret;
