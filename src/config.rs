@@ -260,7 +260,8 @@ pub struct Config {
           action = clap::ArgAction::Set)]
     pub webhook_allow_private_networks: bool,
 
-    /// Whether webhook callbacks must be `https` (`http` ones are refused).
+    /// Whether webhook callbacks must be `https`: `http` URLs are refused when a webhook
+    /// is created or changed, and when one would be called.
     #[arg(long, env = "WEBHOOK_HTTPS_ONLY", global = true, default_value_t = false,
           action = clap::ArgAction::Set)]
     pub webhook_https_only: bool,
@@ -369,6 +370,13 @@ impl Config {
         crate::webhooks::delivery::ClientSettings {
             timeout: self.webhook_timeout,
             allow_private_networks: self.webhook_allow_private_networks,
+            https_only: self.webhook_https_only,
+        }
+    }
+
+    /// What webhook callback URLs must be, checked when a webhook is created or changed.
+    pub fn webhook_callback_rules(&self) -> crate::webhooks::resource::CallbackRules {
+        crate::webhooks::resource::CallbackRules {
             https_only: self.webhook_https_only,
         }
     }
