@@ -249,3 +249,16 @@ async fn headers_that_are_not_valid_http_are_refused_without_echoing_them() {
     assert!(!answer.message.contains("secret"), "{answer:?}");
     assert_eq!(receiver.connections(), 0);
 }
+
+#[tokio::test]
+async fn an_https_callback_to_a_server_without_tls_gets_no_code() {
+    let receiver = Receiver::start().await;
+    let url = format!("https://{}/", receiver.addr());
+    let answer = post(&client(loopback()), &url).await;
+    assert_eq!(answer.code, None, "{answer:?}");
+    assert!(
+        answer.message.starts_with("could not connect: "),
+        "{answer:?}"
+    );
+    assert!(receiver.requests().is_empty());
+}

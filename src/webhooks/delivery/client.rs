@@ -180,13 +180,13 @@ impl CallbackClient {
         if error.is_timeout() {
             return Answer::none(self.timed_out());
         }
-        if let Some(io) = find::<std::io::Error>(error) {
-            // An operating system error by its kind ("connection refused"); others (TLS,
-            // protocol) by their own text, which says what went wrong.
-            return Answer::none(match io.raw_os_error() {
-                Some(_) => io.kind().to_string(),
-                None => io.to_string(),
-            });
+        // An operating system error by its kind ("connection refused"); others (TLS,
+        // protocol) by the innermost cause's text, which says what went wrong.
+        if let Some(kind) = find::<std::io::Error>(error)
+            .filter(|io| io.raw_os_error().is_some())
+            .map(std::io::Error::kind)
+        {
+            return Answer::none(kind.to_string());
         }
         let innermost = causes(error).skip(1).last();
         let kind = match error.is_connect() {
