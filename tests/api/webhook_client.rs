@@ -262,3 +262,42 @@ async fn an_https_callback_to_a_server_without_tls_gets_no_code() {
     );
     assert!(receiver.requests().is_empty());
 }
+
+#[test]
+fn the_client_settings_come_from_the_configuration() {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: reset_gateway::config::Config,
+    }
+    let defaults = Cli::try_parse_from(["reset-gateway"]).unwrap().config;
+    assert_eq!(
+        defaults.webhook_client_settings(),
+        ClientSettings::default()
+    );
+    assert_eq!(ClientSettings::default().timeout, Duration::from_secs(5));
+    assert!(!defaults.webhook_callback_rules().https_only);
+
+    let set = Cli::try_parse_from([
+        "reset-gateway",
+        "--webhook-timeout",
+        "250ms",
+        "--webhook-allow-private-networks",
+        "true",
+        "--webhook-https-only",
+        "true",
+    ])
+    .unwrap()
+    .config;
+    let expected = ClientSettings {
+        timeout: Duration::from_millis(250),
+        allow_private_networks: true,
+        https_only: true,
+    };
+    assert_eq!(set.webhook_client_settings(), expected);
+    assert!(set.webhook_callback_rules().https_only);
+
+    let zero = Cli::try_parse_from(["reset-gateway", "--webhook-timeout", "0s"]);
+    assert!(zero.is_err(), "a zero timeout is refused");
+}

@@ -124,7 +124,8 @@ impl CallbackClient {
             None => return Answer::none("refused: a header is not valid HTTP"),
         };
         let sent = self.http.post(url).headers(headers).body(body).send();
-        // reqwest's own deadline covers the same span; this one also bounds our resolver.
+        // reqwest's deadline already covers resolving, connecting and the status line; the
+        // same deadline again here, so that nothing between them can outlive it.
         match tokio::time::timeout(self.settings.timeout, sent).await {
             // The body is dropped unread: the status is all an attempt records.
             Ok(Ok(response)) => Answer::status(response.status()),
