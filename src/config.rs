@@ -247,6 +247,25 @@ pub struct Config {
           action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// Longest a webhook delivery attempt may take, from connecting to the answer's
+    /// status (`5s`); beyond it the attempt fails and is retried.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", global = true, default_value = "5s",
+          value_parser = parse_positive_duration)]
+    pub webhook_timeout: Duration,
+
+    /// Whether webhook callbacks may reach loopback, private, link-local and other
+    /// non-public addresses (local development and tests only: it lets an integrator's
+    /// URL reach the gateway's own network).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_NETWORKS", global = true, default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub webhook_allow_private_networks: bool,
+
+    /// Whether webhook callbacks must be `https`: `http` URLs are refused when a webhook
+    /// is created or changed, and when one would be called.
+    #[arg(long, env = "WEBHOOK_HTTPS_ONLY", global = true, default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub webhook_https_only: bool,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "LOG_FORMAT", global = true, default_value = "text")]
     pub log_format: LogFormat,
@@ -389,6 +408,22 @@ impl Config {
         }
     }
 
+    /// How webhook callbacks are called.
+    pub fn webhook_client_settings(&self) -> crate::webhooks::delivery::ClientSettings {
+        crate::webhooks::delivery::ClientSettings {
+            timeout: self.webhook_timeout,
+            allow_private_networks: self.webhook_allow_private_networks,
+            https_only: self.webhook_https_only,
+        }
+    }
+
+    /// What webhook callback URLs must be, checked when a webhook is created or changed.
+    pub fn webhook_callback_rules(&self) -> crate::webhooks::resource::CallbackRules {
+        crate::webhooks::resource::CallbackRules {
+            https_only: self.webhook_https_only,
+        }
+    }
+
     /// The pool settings derived from this configuration.
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
@@ -416,7 +451,7 @@ impl Config {
             poll_interval: self.webhook_poll_interval,
             concurrency: usize::from(self.webhook_concurrency),
             // Longer than any attempt can take, so that a live sender keeps what it holds.
-            lease: Duration::from_secs(5) + Duration::from_secs(60),
+            lease: self.webhook_timeout + Duration::from_secs(60),
             retention: self.webhook_event_retention,
         }
     }

@@ -101,14 +101,8 @@ impl App {
             config.token_signing_key.as_ref(),
         )
         .await?;
-        let callback_client = webhooks::delivery::client::CallbackClient::new(
-            // PROVISIONAL until the webhook-client branch lands.
-            webhooks::delivery::client::ClientSettings {
-                timeout: Duration::from_secs(5),
-                allow_private_networks: true,
-                https_only: false,
-            },
-        )?;
+        let callback_client =
+            webhooks::delivery::CallbackClient::new(config.webhook_client_settings())?;
         let revocations = RevocationList::new(config.db_statement_timeout);
         revocations.refresh(&mut db.conn().await?).await?;
         let hasher = PasswordHasher::new(

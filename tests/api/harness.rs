@@ -79,6 +79,8 @@ impl TestApp {
         config.rate_limit_reset_creations = 0;
         config.rate_limit_redemptions = 0;
         config.login_failures_per_account = 0;
+        // Deliveries go to receivers on loopback; tests of the refusal set it back.
+        config.webhook_allow_private_networks = true;
         adjust(&mut config);
         config
     }

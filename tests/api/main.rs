@@ -4,6 +4,7 @@ mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
+mod receiver;
 
 mod binary;
 mod cli;
@@ -41,5 +42,6 @@ mod shared_reads;
 mod shutdown;
 mod statements;
 mod validation_memo;
+mod webhook_client;
 mod webhook_smoke;
 mod webhooks_resource;

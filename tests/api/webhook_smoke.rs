@@ -1,49 +1,28 @@
-//! TEMPORARY smoke test of the outbox end to end.
+//! TEMPORARY smoke test of the outbox end to end (replaced by webhook_events).
 
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::on_both_databases;
-
-async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
-    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Default::default();
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, got)
-}
+use crate::receiver::Receiver;
 
 on_both_databases! {
     async fn a_reset_creation_is_delivered_with_its_token(app: TestApp) {
-        let (url, got) = receiver().await;
+        let receiver = Receiver::start().await;
         let token = app.token(Role::Integration, Mode::Test).await;
         let answer = app.graphql(Some(&token), "mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id sharedSecret } }",
-            json!({"input": {"name": "mail", "topic": "customer_password_resets.create", "callbackUrl": url, "includeResources": ["customer"]}})).await;
+            json!({"input": {"name": "mail", "topic": "customer_password_resets.create", "callbackUrl": receiver.url("/hook"), "includeResources": ["customer"]}})).await;
         assert!(answer["errors"].is_null(), "{answer}");
+        let secret = answer["data"]["createWebhook"]["sharedSecret"].as_str().unwrap().to_owned();
         app.customer(&token, "ada@example.com", Some("correct horse battery")).await;
         let created = app.graphql(Some(&token), "mutation { createCustomerPasswordReset(input: {customerEmail: \"ada@example.com\"}) { id resetPasswordToken } }", json!({})).await;
         assert!(created["errors"].is_null(), "{created}");
-        let started = std::time::Instant::now();
-        while got.lock().unwrap().is_empty() && started.elapsed().as_secs() < 5 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let got = got.lock().unwrap();
-        assert_eq!(got.len(), 1);
-        let body: Value = serde_json::from_str(&got[0].1).unwrap();
+        let got = receiver.wait_for(1, Duration::from_secs(5)).await;
+        let body = got[0].json();
         assert_eq!(body["data"]["attributes"]["reset_password_token"], created["data"]["createCustomerPasswordReset"]["resetPasswordToken"]);
-        eprintln!("{}ms {}", started.elapsed().as_millis(), body);
+        assert!(got[0].standard_signature_verifies(&secret));
+        assert!(got[0].commerce_layer_signature_verifies(&secret));
     }
 }

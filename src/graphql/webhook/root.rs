@@ -214,7 +214,9 @@ impl WebhookMutation {
             reference_origin: input.reference_origin,
             metadata: input.metadata.map(|m| m.0),
         };
-        let created = webhooks::create(&state(ctx).db, principal(ctx)?, input)
+        let state = state(ctx);
+        let rules = state.config.webhook_callback_rules();
+        let created = webhooks::create(&state.db, principal(ctx)?, input, rules)
             .await
             .or_graphql()?;
         Ok(WebhookNode {
@@ -247,7 +249,9 @@ impl WebhookMutation {
             reference_origin: maybe(input.reference_origin),
             metadata: input.metadata.map(|m| m.0),
         };
-        let (webhook, secret) = webhooks::update(&state(ctx).db, principal(ctx)?, &id, changes)
+        let state = state(ctx);
+        let rules = state.config.webhook_callback_rules();
+        let (webhook, secret) = webhooks::update(&state.db, principal(ctx)?, &id, changes, rules)
             .await
             .or_graphql()?;
         Ok(WebhookNode { webhook, secret })

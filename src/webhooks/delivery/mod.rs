@@ -1,9 +1,11 @@
-//! Sending the outbox's deliveries: the HTTP client that calls receivers safely
-//! ([`client`]), when failures are retried ([`schedule`]) and the sender that claims,
-//! signs, sends and records each attempt ([`sender`]).
+//! Sending the outbox's deliveries: [`client`] POSTs one signed body to one callback URL,
+//! refusing addresses that [`addresses`] rules out; [`RetrySchedule`] says when a failed
+//! attempt is tried again; [`sender`] claims, signs, sends and records each attempt.
 
+pub mod addresses;
 pub mod client;
 mod schedule;
 pub mod sender;
 
+pub use client::{Answer, CallbackClient, ClientSettings};
 pub use schedule::RetrySchedule;

@@ -17,7 +17,7 @@ pub use rules::{
     NewWebhookInput, SigningSecrets, WebhookChanges, create, delete, find, list, signing_secrets,
     update,
 };
-pub use validate::{INCLUDABLE, MAX_CALLBACK_URL_CHARS, MAX_NAME_CHARS, TOPICS};
+pub use validate::{CallbackRules, INCLUDABLE, MAX_CALLBACK_URL_CHARS, MAX_NAME_CHARS, TOPICS};
 
 use crate::db::DbError;
 use crate::db::schema::{event_callbacks, webhooks};

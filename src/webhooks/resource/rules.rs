@@ -7,8 +7,8 @@ use secrecy::SecretString;
 
 use super::queries::{self, NewWebhook, Rotation, WebhookUpdate};
 use super::{
-    CircuitState, PREVIOUS_SECRET_LIFETIME, Webhook, WebhookError, WebhookFilter, WebhookSort,
-    WithSecret, validate,
+    CallbackRules, CircuitState, PREVIOUS_SECRET_LIFETIME, Webhook, WebhookError, WebhookFilter,
+    WebhookSort, WithSecret, validate,
 };
 use crate::auth::{Principal, secrets};
 use crate::db::{Db, now};
@@ -87,11 +87,12 @@ pub async fn create(
     db: &Db,
     caller: &Principal,
     input: NewWebhookInput,
+    rules: CallbackRules,
 ) -> Result<WithSecret, WebhookError> {
     let name = validate::name(&input.name).map_err(WebhookError::Invalid)?;
     let topic = validate::topic(&input.topic).map_err(WebhookError::Invalid)?;
     let callback_url =
-        validate::callback_url(&input.callback_url).map_err(WebhookError::Invalid)?;
+        validate::callback_url(&input.callback_url, rules).map_err(WebhookError::Invalid)?;
     let include = validate::known_resources(&input.include_resources)
         .and_then(|include| {
             validate::fits_topic(&topic, &include, "includeResources")?;
@@ -131,7 +132,11 @@ pub async fn create(
 }
 
 /// Checks the changes and turns them into the row's update.
-fn checked(caller: &Principal, changes: &WebhookChanges) -> Result<WebhookUpdate, WebhookError> {
+fn checked(
+    caller: &Principal,
+    changes: &WebhookChanges,
+    rules: CallbackRules,
+) -> Result<WebhookUpdate, WebhookError> {
     if changes.disable && changes.enable {
         return Err(WebhookError::Invalid(FieldProblem::new(
             "/input/enable",
@@ -144,7 +149,7 @@ fn checked(caller: &Principal, changes: &WebhookChanges) -> Result<WebhookUpdate
     let url = changes
         .callback_url
         .as_deref()
-        .map(validate::callback_url)
+        .map(|url| validate::callback_url(url, rules))
         .transpose();
     let (name, topic, callback_url) = (
         name.map_err(WebhookError::Invalid)?,
@@ -196,8 +201,9 @@ pub async fn update(
     caller: &Principal,
     id: &str,
     changes: WebhookChanges,
+    rules: CallbackRules,
 ) -> Result<(Webhook, Option<SecretString>), WebhookError> {
-    let update = checked(caller, &changes)?;
+    let update = checked(caller, &changes, rules)?;
     let rotation = changes.rotate_shared_secret.then(|| Rotation {
         secret: new_shared_secret(),
         previous_until: now() + PREVIOUS_SECRET_LIFETIME,

@@ -48,9 +48,17 @@ pub fn topic(raw: &str) -> Result<String, FieldProblem> {
     }
 }
 
-/// The callback URL, as the URL parser writes it: `http` or `https`, with a host.
-/// Whether its address may be called is checked at delivery, after DNS resolution.
-pub fn callback_url(raw: &str) -> Result<String, FieldProblem> {
+/// What the configuration says of callback URLs (`WEBHOOK_HTTPS_ONLY`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallbackRules {
+    /// Whether `http` callbacks are refused (they are refused at delivery too).
+    pub https_only: bool,
+}
+
+/// The callback URL, as the URL parser writes it: `http` (unless `https_only`) or
+/// `https`, with a host. Whether its address may be called is checked at delivery, after
+/// DNS resolution: the name may resolve elsewhere by then.
+pub fn callback_url(raw: &str, rules: CallbackRules) -> Result<String, FieldProblem> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(problem("callbackUrl", "blank", "can't be blank"));
@@ -73,6 +81,13 @@ pub fn callback_url(raw: &str) -> Result<String, FieldProblem> {
     let has_host = url.host_str().is_some_and(|host| !host.is_empty());
     if !matches!(url.scheme(), "http" | "https") || !has_host {
         return Err(invalid());
+    }
+    if rules.https_only && url.scheme() != "https" {
+        return Err(problem(
+            "callbackUrl",
+            "invalid",
+            "must be an https URL (this service calls no http callbacks)",
+        ));
     }
     Ok(url.to_string())
 }
@@ -122,13 +137,15 @@ pub fn fits_topic(
 mod tests {
     use super::*;
 
+    const ANY: CallbackRules = CallbackRules { https_only: false };
+
     #[test]
     fn callback_urls_are_http_or_https_with_a_host() {
         assert_eq!(
-            callback_url(" https://Hooks.Example.com/a?b=1 ").unwrap(),
+            callback_url(" https://Hooks.Example.com/a?b=1 ", ANY).unwrap(),
             "https://hooks.example.com/a?b=1"
         );
-        assert!(callback_url("http://127.0.0.1:8080/x").is_ok());
+        assert!(callback_url("http://127.0.0.1:8080/x", ANY).is_ok());
         for bad in [
             "",
             "hooks.example.com",
@@ -139,11 +156,20 @@ mod tests {
             "file:///etc/passwd",
         ] {
             assert_eq!(
-                callback_url(bad).unwrap_err().pointer,
+                callback_url(bad, ANY).unwrap_err().pointer,
                 "/input/callbackUrl",
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn https_only_refuses_http_callback_urls() {
+        let https_only = CallbackRules { https_only: true };
+        assert!(callback_url("https://hooks.example.com/a", https_only).is_ok());
+        let refused = callback_url("http://hooks.example.com/a", https_only).unwrap_err();
+        assert_eq!(refused.pointer, "/input/callbackUrl");
+        assert!(refused.message.contains("https"), "{}", refused.message);
     }
 
     #[test]
