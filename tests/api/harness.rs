@@ -409,8 +409,10 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// Declares tests that run once on SQLite and once on PostgreSQL (when configured).
 /// Each becomes a module named after the test, with `on_sqlite` and `on_postgres` inside.
+/// `#[config(|c| ...)]` before a test adjusts its service's configuration (as
+/// [`TestApp::spawn_with`] does) on both databases.
 macro_rules! on_both_databases {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    ($($(#[config($adjust:expr)])? async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -418,14 +420,20 @@ macro_rules! on_both_databases {
 
                 async fn run($app: $crate::harness::TestApp) $body
 
+                fn adjust(_config: &mut reset_gateway::config::Config) {
+                    $( ($adjust)(_config); )?
+                }
+
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_sqlite() {
-                    run($crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await.unwrap()).await
+                    let backend = $crate::harness::Backend::Sqlite;
+                    run($crate::harness::TestApp::spawn_with(backend, adjust).await.unwrap()).await
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_postgres() {
-                    if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await {
+                    let backend = $crate::harness::Backend::Postgres;
+                    if let Some(app) = $crate::harness::TestApp::spawn_with(backend, adjust).await {
                         run(app).await
                     }
                 }

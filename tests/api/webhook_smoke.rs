@@ -26,3 +26,10 @@ on_both_databases! {
         assert!(got[0].commerce_layer_signature_verifies(&secret));
     }
 }
+
+on_both_databases! {
+    #[config(|c: &mut reset_gateway::config::Config| c.webhook_circuit_threshold = 3)]
+    async fn the_config_attribute_reaches_the_service(app: TestApp) {
+        assert_eq!(app.config.webhook_circuit_threshold, 3);
+    }
+}
