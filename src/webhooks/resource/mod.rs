@@ -1,6 +1,7 @@
 //! Webhooks (DESIGN section 7): an integration's subscription to one topic of its mode,
-//! with the shared secret that signs deliveries. This module is the resource only (its
-//! model, queries and rules); delivery comes later.
+//! with the shared secret that signs deliveries. This module is the resource (its model,
+//! queries and rules); [`crate::webhooks::outbox`] and [`crate::webhooks::delivery`]
+//! send its events.
 //!
 //! The shared secret is stored so that deliveries can be signed, but [`Webhook`], what
 //! reads load, does not carry it: it leaves the service only in the answer that creates
