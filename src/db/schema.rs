@@ -136,6 +136,7 @@ diesel::table! {
         state -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
+        round_started_at -> Timestamp,
         lease_owner -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
         created_at -> Timestamp,

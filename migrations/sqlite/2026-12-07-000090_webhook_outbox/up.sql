@@ -16,6 +16,9 @@ CREATE TABLE webhook_deliveries (
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
+    -- When this round of attempts began (the commit, or the last redelivery): the retry
+    -- horizon counts from it.
+    round_started_at TIMESTAMP NOT NULL,
     lease_owner TEXT,
     lease_until TIMESTAMP,
     created_at TIMESTAMP NOT NULL,

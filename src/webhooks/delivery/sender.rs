@@ -198,7 +198,7 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     let attempt = delivery.attempts + 1;
     let horizon = chrono::Duration::from_std(context.settings.schedule.horizon())
         .unwrap_or(chrono::Duration::MAX);
-    let answer = match delivery.created_at.checked_add_signed(horizon) {
+    let answer = match delivery.round_started_at.checked_add_signed(horizon) {
         Some(last) if last < clock::now() => None,
         _ => Some(post(context, delivery, &target).await),
     };

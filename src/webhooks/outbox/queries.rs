@@ -36,6 +36,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// When the event was committed.
     pub created_at: NaiveDateTime,
+    /// When this round of attempts began (the commit, or the last redelivery).
+    pub round_started_at: NaiveDateTime,
 }
 
 /// Leases up to `limit` due deliveries to `owner` until `lease_until`: pending, due by
@@ -56,7 +58,8 @@ pub async fn claim(
              AND d.webhook_id IN (SELECT w.id FROM webhooks w \
                  WHERE w.disabled_at IS NULL AND w.circuit_state = 'closed') \
              ORDER BY d.next_attempt_at LIMIT $4{}) \
-         RETURNING id, webhook_id, topic, resource_id, payload, sealed_token, attempts, created_at",
+         RETURNING id, webhook_id, topic, resource_id, payload, sealed_token, attempts, created_at, \
+         round_started_at",
         conn.skip_locked_clause()
     );
     Ok(db_run!(conn, |c| {

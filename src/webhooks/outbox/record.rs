@@ -55,6 +55,7 @@ struct NewDelivery {
     sealed_token: Option<String>,
     state: String,
     next_attempt_at: NaiveDateTime,
+    round_started_at: NaiveDateTime,
     created_at: NaiveDateTime,
 }
 
@@ -130,6 +131,7 @@ pub async fn record(
                 payload,
                 state: DeliveryState::Pending.as_str().to_owned(),
                 next_attempt_at: at,
+                round_started_at: at,
                 created_at: at,
             }
         })

@@ -70,6 +70,7 @@ pub async fn redeliver(
                             webhook_deliveries::state.eq(DeliveryState::Pending.as_str()),
                             webhook_deliveries::attempts.eq(0),
                             webhook_deliveries::next_attempt_at.eq(at),
+                            webhook_deliveries::round_started_at.eq(at),
                             webhook_deliveries::settled_at.eq(None::<chrono::NaiveDateTime>),
                         ))
                         .execute(c)
