@@ -138,12 +138,14 @@ on_both_databases! {
             .await;
         let second = assert_secret(&rotated["data"]["updateWebhook"]["sharedSecret"]);
         assert_ne!(first, second);
-        let stored = reset_gateway::webhooks::resource::signing_secrets(&app.state().db, &id)
+        let mut conn = app.state().db.conn().await.unwrap();
+        let stored = reset_gateway::webhooks::outbox::queries::target(&mut conn, &id)
             .await
-            .unwrap();
-        assert_eq!(stored.current, second);
-        let (previous, expires_at) = stored.previous.expect("the previous secret is kept");
-        assert_eq!(previous, first);
+            .unwrap()
+            .expect("the webhook");
+        assert_eq!(stored.shared_secret, second);
+        assert_eq!(stored.previous_shared_secret.as_deref(), Some(first.as_str()));
+        let expires_at = stored.previous_secret_expires_at.expect("the previous secret is kept");
         let in_a_day = reset_gateway::clock::now_utc().naive_utc() + chrono::Duration::hours(24);
         assert!((expires_at - in_a_day).num_seconds().abs() <= 1, "{expires_at} vs {in_a_day}");
         let read = app.graphql(Some(&token), &read_doc(), json!({ "id": id })).await;

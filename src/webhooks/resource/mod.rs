@@ -14,10 +14,7 @@ mod validate;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub use rules::{
-    NewWebhookInput, SigningSecrets, WebhookChanges, create, delete, find, list, signing_secrets,
-    update,
-};
+pub use rules::{NewWebhookInput, WebhookChanges, create, delete, find, list, update};
 pub use validate::{CallbackRules, INCLUDABLE, MAX_CALLBACK_URL_CHARS, MAX_NAME_CHARS, TOPICS};
 
 use crate::db::DbError;

@@ -244,26 +244,6 @@ pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
     Ok(deleted == 1)
 }
 
-/// The secrets that sign a webhook's deliveries: the current one, and the previous one
-/// with the time it stops.
-pub async fn secrets(
-    conn: &mut Conn,
-    id: &str,
-) -> DbResult<Option<(String, Option<String>, Option<NaiveDateTime>)>> {
-    Ok(db_run!(conn, |c| {
-        webhooks::table
-            .find(id)
-            .select((
-                webhooks::shared_secret,
-                webhooks::previous_shared_secret,
-                webhooks::previous_secret_expires_at,
-            ))
-            .first(c)
-            .await
-            .optional()
-    })?)
-}
-
 /// The last [`LAST_EVENT_CALLBACKS`] callbacks of each of these webhooks, newest first.
 /// One bounded query per webhook (an index range each) rather than one query that reads
 /// every callback of every webhook: a busy webhook keeps thousands.

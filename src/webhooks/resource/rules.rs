@@ -1,7 +1,6 @@
 //! The webhook operations and their rules. The role table (integrations only) is held by
 //! the GraphQL guards; every operation stays inside the caller's mode.
 
-use chrono::NaiveDateTime;
 use futures_util::FutureExt;
 use secrecy::SecretString;
 
@@ -61,15 +60,6 @@ pub struct WebhookChanges {
     pub reference_origin: Option<Option<String>>,
     /// New metadata (replaces the old).
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-/// The secrets that sign a webhook's deliveries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SigningSecrets {
-    /// The current secret.
-    pub current: String,
-    /// The previous secret and when it stops signing, after a rotation.
-    pub previous: Option<(String, NaiveDateTime)>,
 }
 
 /// A new shared secret, as the text stored and shown once (see [`SharedSecret`]).
@@ -269,18 +259,4 @@ pub async fn delete(db: &Db, caller: &Principal, id: &str) -> Result<String, Web
         true => Ok(id.to_owned()),
         false => Err(WebhookError::NotFound),
     }
-}
-
-/// The secrets that sign this webhook's deliveries, for the sender (the previous one only
-/// while it still signs). None when there is no such webhook.
-pub async fn signing_secrets(db: &Db, id: &str) -> Result<SigningSecrets, WebhookError> {
-    let mut conn = db.read().await?;
-    let (current, previous, until) = queries::secrets(&mut conn, id)
-        .await?
-        .ok_or(WebhookError::NotFound)?;
-    let previous = match (previous, until) {
-        (Some(secret), Some(until)) if until > now() => Some((secret, until)),
-        _ => None,
-    };
-    Ok(SigningSecrets { current, previous })
 }
