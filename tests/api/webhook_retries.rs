@@ -62,6 +62,42 @@ on_both_databases! {
         assert_eq!(receiver.requests().len(), 4, "nothing is sent after a 2xx");
     }
 
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_retry_schedule = reset_gateway::webhooks::delivery::RetrySchedule::parse("1s,2s").unwrap();
+    })]
+    async fn after_the_whole_schedule_fails_the_event_waits_for_a_redelivery_with_the_same_id(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "ada@example.com").await;
+        receiver.wait_for(1, WITHIN).await;
+        for (made, wait) in [(1, 1), (2, 2)] {
+            callbacks(&app, &token, &hook, made).await;
+            app.advance(past(wait));
+            receiver.wait_for(made + 1, WITHIN).await;
+        }
+        let made = callbacks(&app, &token, &hook, 3).await;
+        assert_eq!(attempts(&made), vec![(1, json!(500)), (2, json!(500)), (3, json!(500))]);
+
+        // Someone notices an hour later, fixes the receiver and sends the event again.
+        app.advance(Duration::from_secs(3600));
+        a_few_polls().await;
+        assert_eq!(receiver.requests().len(), 3, "a failed delivery is not retried");
+        receiver.answer(Reply::Status(200));
+        let last = made[0]["id"].as_str().unwrap();
+        let answer = app.graphql(Some(&token), REDELIVER, json!({ "id": last })).await;
+        assert_eq!(answer["data"]["redeliverEventCallback"]["id"], last, "{answer}");
+        let got = receiver.wait_for(4, WITHIN).await;
+        let ids = message_ids(&got);
+        assert_eq!(ids[3], ids[0], "a redelivery keeps the webhook-id");
+        let made = callbacks(&app, &token, &hook, 4).await;
+        assert_eq!(made[0]["responseCode"], 200, "{made:?}");
+        a_few_polls().await;
+        assert_eq!(receiver.requests().len(), 4);
+    }
+
     #[config(quick_polls)]
     async fn redelivering_a_delivered_create_event_is_refused_because_its_token_is_gone(app: TestApp) {
         let receiver = Receiver::start().await;

@@ -34,7 +34,8 @@ pub struct Claimed {
     pub sealed_token: Option<String>,
     /// Attempts already made.
     pub attempts: i32,
-    /// When the event was committed.
+    /// When the event was committed, or queued again by a redelivery: the retry horizon
+    /// counts from it.
     pub created_at: NaiveDateTime,
 }
 

@@ -71,6 +71,10 @@ pub async fn redeliver(
                             webhook_deliveries::attempts.eq(0),
                             webhook_deliveries::next_attempt_at.eq(at),
                             webhook_deliveries::settled_at.eq(None::<chrono::NaiveDateTime>),
+                            // The retry horizon (and the outbox's age) count from the
+                            // redelivery: an event redelivered days after it failed is
+                            // sent, not failed at once as too old.
+                            webhook_deliveries::created_at.eq(at),
                         ))
                         .execute(c)
                         .await
