@@ -3,7 +3,7 @@
 //! webhooks; two instances deliver everything exactly once between them.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::harness::on_both_databases;
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
-    a_few_polls, callbacks, guest, message_ids, quick_polls, read, webhook,
+    a_few_polls, callbacks, guest, message_ids, quick_polls, read, reset, webhook,
 };
 
 const WITHIN: Duration = Duration::from_secs(5);
@@ -55,6 +55,30 @@ on_both_databases! {
         assert!(message_ids(&got[..3]).iter().all(|id| sent_again.contains(id)));
         let webhook = read(&app, &token, &hook).await;
         assert_eq!(webhook["circuitFailureCount"], 0, "{webhook}");
+    }
+
+    #[config(quick_polls)]
+    async fn a_hanging_receiver_holds_up_neither_the_api_nor_other_webhooks(app: TestApp) {
+        let (hanging, healthy) = (Receiver::start().await, Receiver::start().await);
+        hanging.answer(Reply::Slow(Duration::from_secs(30)));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        webhook(&app, &token, "customers.create", &hanging.url("/h"), &[]).await;
+        let topic = "customer_password_resets.create";
+        webhook(&app, &token, topic, &healthy.url("/h"), &[]).await;
+        // More events for the hanging receiver than the sender has slots.
+        let slots = usize::from(app.config.webhook_concurrency);
+        for n in 0..slots + 4 {
+            guest(&app, &token, &format!("c{n}@example.com")).await;
+        }
+        hanging.wait_for(1, WITHIN).await;
+
+        let started = Instant::now();
+        reset(&app, &token, "c0@example.com").await;
+        healthy.wait_for(1, Duration::from_secs(2)).await;
+        let answered = Instant::now();
+        app.graphql(Some(&token), "{ webhooks { totalCount } }", json!({})).await;
+        assert!(answered.elapsed() < Duration::from_secs(1), "the API answers at once");
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     }
 
     #[config(quick_polls)]

@@ -1,13 +1,14 @@
 //! The sender: one per instance, claiming due deliveries from the outbox and sending each
 //! attempt, signed, on a task of its own.
 //!
-//! A slow or dead receiver holds one of [`SenderSettings::concurrency`] slots for at most
-//! the client's timeout: it never holds up the GraphQL API (no request waits for a
-//! delivery), other webhooks (other slots), or shutdown (attempts in flight are abandoned
+//! A slow or dead receiver holds one of [`SenderSettings::concurrency`] slots per attempt
+//! for at most the client's timeout, and at most [`SenderSettings::per_webhook`] slots at
+//! once: it never holds up the GraphQL API (no request waits for a delivery), other
+//! webhooks (the slots it cannot take), or shutdown (attempts in flight are abandoned
 //! and their leases given back, so another instance, or this one after a restart, sends
 //! them: at least once, never lost).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,15 @@ pub struct SenderSettings {
     pub retention: Duration,
 }
 
+impl SenderSettings {
+    /// Attempts in flight to one webhook at most: half the slots, so that a webhook whose
+    /// receiver hangs, however many events it has waiting, leaves the other half to the
+    /// other webhooks.
+    pub fn per_webhook(&self) -> usize {
+        self.concurrency.div_ceil(2).max(1)
+    }
+}
+
 /// What every attempt needs.
 struct Context {
     db: Db,
@@ -80,7 +90,8 @@ pub async fn run(
         owner: format!("sender_{}", secrets::random_id(16)),
     });
     let mut in_flight: JoinSet<String> = JoinSet::new();
-    let mut held: HashSet<String> = HashSet::new();
+    // The deliveries in flight, each with its webhook.
+    let mut held: HashMap<String, String> = HashMap::new();
     let mut poll = tokio::time::interval(context.settings.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut swept = Instant::now() - SWEEP_EVERY;
@@ -91,12 +102,17 @@ pub async fn run(
         }
         let room = context.settings.concurrency.saturating_sub(in_flight.len());
         if room > 0 {
-            match claim(&context, room).await {
-                Ok(claimed) => {
+            match claim(&context, &held, room).await {
+                Ok((claimed, gave_back)) => {
                     for delivery in claimed {
-                        held.insert(delivery.id.clone());
+                        held.insert(delivery.id.clone(), delivery.webhook_id.clone());
                         let attempt = send(context.clone(), delivery);
                         in_flight.spawn(clock::current().scope(attempt));
+                    }
+                    if gave_back {
+                        // Other webhooks' deliveries may be due behind those: claim again
+                        // now (the full webhooks are skipped this time).
+                        continue;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "webhook deliveries not claimed; will retry"),
@@ -122,19 +138,63 @@ pub async fn run(
     give_back(&context, held).await;
 }
 
-async fn claim(context: &Context, room: usize) -> Result<Vec<Claimed>, DbError> {
+/// Claims up to `room` due deliveries, none to a webhook that already has its share in
+/// `held`. One claim can bring more of one webhook's deliveries than its share: the extra
+/// ones are given back at once (true in the answer when any were).
+async fn claim(
+    context: &Context,
+    held: &HashMap<String, String>,
+    room: usize,
+) -> Result<(Vec<Claimed>, bool), DbError> {
+    let share = context.settings.per_webhook();
+    let mut in_flight: HashMap<&str, usize> = HashMap::new();
+    for webhook in held.values() {
+        *in_flight.entry(webhook.as_str()).or_default() += 1;
+    }
+    let full: Vec<&str> = in_flight
+        .iter()
+        .filter(|(_, count)| **count >= share)
+        .map(|(webhook, _)| *webhook)
+        .collect();
     let now = clock::now();
     let lease = chrono::Duration::from_std(context.settings.lease).unwrap_or_default();
     let mut conn = context.db.conn().await?;
-    queries::claim(&mut conn, &context.owner, now, now + lease, room as i64).await
+    let claimed = queries::claim(
+        &mut conn,
+        &context.owner,
+        now,
+        now + lease,
+        &full,
+        room as i64,
+    )
+    .await?;
+    let (mut keep, mut extra) = (Vec::with_capacity(claimed.len()), Vec::new());
+    let mut claimed_now: HashMap<String, usize> = HashMap::new();
+    for delivery in claimed {
+        let before = in_flight.get(delivery.webhook_id.as_str()).copied();
+        let count = claimed_now.entry(delivery.webhook_id.clone()).or_default();
+        if before.unwrap_or(0) + *count < share {
+            *count += 1;
+            keep.push(delivery);
+        } else {
+            extra.push(delivery.id);
+        }
+    }
+    if !extra.is_empty()
+        && let Err(error) = queries::release(&mut conn, &context.owner, &extra).await
+    {
+        // Their leases lapse instead: sent later, never lost.
+        tracing::warn!(%error, "webhook deliveries over a webhook's share not given back");
+    }
+    Ok((keep, !extra.is_empty()))
 }
 
 /// Gives the deliveries still held back to the outbox, unsent.
-async fn give_back(context: &Context, held: HashSet<String>) {
+async fn give_back(context: &Context, held: HashMap<String, String>) {
     if held.is_empty() {
         return;
     }
-    let ids: Vec<String> = held.into_iter().collect();
+    let ids: Vec<String> = held.into_keys().collect();
     let released = match context.db.conn().await {
         Ok(mut conn) => queries::release(&mut conn, &context.owner, &ids).await,
         Err(error) => Err(error),
