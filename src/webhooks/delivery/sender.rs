@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use futures_util::FutureExt;
-use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -26,9 +25,13 @@ use crate::db::{Db, DbError};
 use crate::metrics::Metrics;
 use crate::webhooks::outbox::Outbox;
 use crate::webhooks::outbox::queries::{self, Attempted, Claimed, Next, Target, TokenScope};
-use crate::webhooks::secret::SharedSecret;
 use crate::webhooks::topic::Topic;
-use crate::webhooks::{payload, sealed, signing};
+
+mod leases;
+mod request;
+
+use leases::{claim, give_back};
+use request::post;
 
 /// How often tokens that can no longer be redeemed are erased, old deliveries pruned
 /// and the outbox's depth measured.
@@ -136,79 +139,6 @@ pub async fn run(
         }
     }
     give_back(&context, held).await;
-}
-
-/// Claims up to `room` due deliveries, none to a webhook that already has its share in
-/// `held`. One claim can bring more of one webhook's deliveries than its share: the extra
-/// ones are given back at once (true in the answer when any were).
-async fn claim(
-    context: &Context,
-    held: &HashMap<String, String>,
-    room: usize,
-) -> Result<(Vec<Claimed>, bool), DbError> {
-    let share = context.settings.per_webhook();
-    let mut in_flight: HashMap<&str, usize> = HashMap::new();
-    for webhook in held.values() {
-        *in_flight.entry(webhook.as_str()).or_default() += 1;
-    }
-    let full: Vec<&str> = in_flight
-        .iter()
-        .filter(|(_, count)| **count >= share)
-        .map(|(webhook, _)| *webhook)
-        .collect();
-    let now = clock::now();
-    let lease = chrono::Duration::from_std(context.settings.lease).unwrap_or_default();
-    let mut conn = context.db.conn().await?;
-    let claimed = queries::claim(
-        &mut conn,
-        &context.owner,
-        now,
-        now + lease,
-        &full,
-        room as i64,
-    )
-    .await?;
-    let (mut keep, mut extra) = (Vec::with_capacity(claimed.len()), Vec::new());
-    let mut claimed_now: HashMap<String, usize> = HashMap::new();
-    for delivery in claimed {
-        let before = in_flight.get(delivery.webhook_id.as_str()).copied();
-        let count = claimed_now.entry(delivery.webhook_id.clone()).or_default();
-        if before.unwrap_or(0) + *count < share {
-            *count += 1;
-            keep.push(delivery);
-        } else {
-            extra.push(delivery.id);
-        }
-    }
-    if !extra.is_empty()
-        && let Err(error) = queries::release(&mut conn, &context.owner, &extra).await
-    {
-        // Their leases lapse instead: sent later, never lost.
-        tracing::warn!(%error, "webhook deliveries over a webhook's share not given back");
-    }
-    Ok((keep, !extra.is_empty()))
-}
-
-/// Gives the deliveries still held back to the outbox, unsent.
-async fn give_back(context: &Context, held: HashMap<String, String>) {
-    if held.is_empty() {
-        return;
-    }
-    let ids: Vec<String> = held.into_keys().collect();
-    let released = match context.db.conn().await {
-        Ok(mut conn) => queries::release(&mut conn, &context.owner, &ids).await,
-        Err(error) => Err(error),
-    };
-    match released {
-        Ok(count) => tracing::info!(
-            count,
-            "webhook deliveries in flight given back to the outbox"
-        ),
-        Err(error) => tracing::warn!(
-            %error,
-            "webhook deliveries in flight not given back; their leases will lapse"
-        ),
-    }
 }
 
 /// Erases tokens that can no longer be redeemed, prunes what retention lets go, and
@@ -341,55 +271,4 @@ async fn record(
             .boxed()
         })
         .await
-}
-
-/// Renders, signs and POSTs one attempt.
-async fn post(context: &Context, delivery: &Claimed, target: &Target) -> Answer {
-    match signed_request(context, delivery, target) {
-        Ok((body, headers)) => {
-            let mut pairs: Vec<(&str, &str)> = headers.pairs().to_vec();
-            pairs.push(("X-CommerceLayer-Topic", &delivery.topic));
-            context
-                .client
-                .post(&target.callback_url, &pairs, body)
-                .await
-        }
-        Err(message) => Answer {
-            code: None,
-            message: format!("not sent: {message}"),
-        },
-    }
-}
-
-fn signed_request(
-    context: &Context,
-    delivery: &Claimed,
-    target: &Target,
-) -> Result<(Vec<u8>, signing::SignedHeaders), String> {
-    let mut document: serde_json::Value =
-        serde_json::from_str(&delivery.payload).map_err(|_| "the stored payload is damaged")?;
-    if let Some(sealed_token) = &delivery.sealed_token {
-        let token = sealed::open(context.outbox.key(), &delivery.id, sealed_token)
-            .map_err(|_| "the token could not be opened (was OUTBOX_KEY changed?)")?;
-        payload::with_token(&mut document, token.expose_secret());
-    }
-    payload::with_links(&mut document, &context.settings.public_url);
-    let body = serde_json::to_vec(&document).map_err(|_| "the payload could not be written")?;
-    let current = SharedSecret::parse(&target.shared_secret)
-        .map_err(|_| "the webhook's shared secret is damaged")?;
-    let now = clock::now();
-    let previous = match (
-        &target.previous_shared_secret,
-        target.previous_secret_expires_at,
-    ) {
-        (Some(secret), Some(until)) if until > now => SharedSecret::parse(secret).ok(),
-        _ => None,
-    };
-    let secrets = signing::SigningSecrets {
-        current: &current,
-        previous: previous.as_ref(),
-    };
-    let headers = signing::sign(&body, &delivery.id, clock::unix_seconds(), secrets)
-        .map_err(|e| e.to_string())?;
-    Ok((body, headers))
 }
