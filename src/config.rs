@@ -297,7 +297,8 @@ pub struct Config {
           value_parser = parse_positive_duration)]
     pub webhook_poll_interval: Duration,
 
-    /// Webhook deliveries one instance sends at once.
+    /// Webhook deliveries one instance sends at once; one webhook gets at most half of
+    /// them, so that a hanging receiver leaves the rest to the others.
     #[arg(long, env = "WEBHOOK_CONCURRENCY", global = true, default_value_t = 16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub webhook_concurrency: u16,

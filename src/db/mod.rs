@@ -327,4 +327,14 @@ impl Conn {
             Conn::Sqlite(_) => "",
         }
     }
+
+    /// The name of the function `f(text, part)` giving where `part` first occurs in
+    /// `text` (from 1; 0 when it does not): PostgreSQL's `strpos`, SQLite's `instr`. The
+    /// same kind of exception as [`Conn::skip_locked_clause`].
+    pub fn text_position_function(&self) -> &'static str {
+        match self {
+            Conn::Pg(_) => "strpos",
+            Conn::Sqlite(_) => "instr",
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod fixtures;
 mod graphql_http;
 mod harness;
 mod receiver;
+mod webhook_fixtures;
 
 mod binary;
 mod cli;
@@ -43,5 +44,9 @@ mod shutdown;
 mod statements;
 mod validation_memo;
 mod webhook_client;
+mod webhook_outbox;
+mod webhook_retries;
+mod webhook_shutdown;
 mod webhook_smoke;
+mod webhook_tokens;
 mod webhooks_resource;

@@ -17,9 +17,11 @@ async fn statements_for(app: &TestApp, token: &str, query: &str) -> u64 {
 }
 
 async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
-    // No background revocation refresh may run during a measurement.
+    // No background revocation refresh, nor a webhook sender's poll, may run during a
+    // measurement.
     let Some(app) = TestApp::spawn_with(backend, |c| {
-        c.revocation_refresh = Duration::from_secs(3600)
+        c.revocation_refresh = Duration::from_secs(3600);
+        c.webhook_poll_interval = Duration::from_secs(3600);
     })
     .await
     else {

@@ -1,19 +1,19 @@
 //! The sender: one per instance, claiming due deliveries from the outbox and sending each
 //! attempt, signed, on a task of its own.
 //!
-//! A slow or dead receiver holds one of [`SenderSettings::concurrency`] slots for at most
-//! the client's timeout: it never holds up the GraphQL API (no request waits for a
-//! delivery), other webhooks (other slots), or shutdown (attempts in flight are abandoned
+//! A slow or dead receiver holds one of [`SenderSettings::concurrency`] slots per attempt
+//! for at most the client's timeout, and at most [`SenderSettings::per_webhook`] slots at
+//! once: it never holds up the GraphQL API (no request waits for a delivery), other
+//! webhooks (the slots it cannot take), or shutdown (attempts in flight are abandoned
 //! and their leases given back, so another instance, or this one after a restart, sends
 //! them: at least once, never lost).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use futures_util::FutureExt;
-use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -25,9 +25,13 @@ use crate::db::{Db, DbError};
 use crate::metrics::Metrics;
 use crate::webhooks::outbox::Outbox;
 use crate::webhooks::outbox::queries::{self, Attempted, Claimed, Next, Target, TokenScope};
-use crate::webhooks::secret::SharedSecret;
 use crate::webhooks::topic::Topic;
-use crate::webhooks::{payload, sealed, signing};
+
+mod leases;
+mod request;
+
+use leases::{claim, give_back};
+use request::post;
 
 /// How often tokens that can no longer be redeemed are erased, old deliveries pruned
 /// and the outbox's depth measured.
@@ -50,6 +54,15 @@ pub struct SenderSettings {
     pub lease: Duration,
     /// How long settled deliveries and callbacks are kept.
     pub retention: Duration,
+}
+
+impl SenderSettings {
+    /// Attempts in flight to one webhook at most: half the slots, so that a webhook whose
+    /// receiver hangs, however many events it has waiting, leaves the other half to the
+    /// other webhooks.
+    pub fn per_webhook(&self) -> usize {
+        self.concurrency.div_ceil(2).max(1)
+    }
 }
 
 /// What every attempt needs.
@@ -80,7 +93,8 @@ pub async fn run(
         owner: format!("sender_{}", secrets::random_id(16)),
     });
     let mut in_flight: JoinSet<String> = JoinSet::new();
-    let mut held: HashSet<String> = HashSet::new();
+    // The deliveries in flight, each with its webhook.
+    let mut held: HashMap<String, String> = HashMap::new();
     let mut poll = tokio::time::interval(context.settings.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut swept = Instant::now() - SWEEP_EVERY;
@@ -91,19 +105,30 @@ pub async fn run(
         }
         let room = context.settings.concurrency.saturating_sub(in_flight.len());
         if room > 0 {
-            match claim(&context, room).await {
-                Ok(claimed) => {
+            match claim(&context, &held, room).await {
+                Ok((claimed, gave_back)) => {
                     for delivery in claimed {
-                        held.insert(delivery.id.clone());
+                        held.insert(delivery.id.clone(), delivery.webhook_id.clone());
                         let attempt = send(context.clone(), delivery);
                         in_flight.spawn(clock::current().scope(attempt));
+                    }
+                    if gave_back {
+                        // Other webhooks' deliveries may be due behind those: claim again
+                        // now (the full webhooks are skipped this time).
+                        continue;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "webhook deliveries not claimed; will retry"),
             }
         }
         tokio::select! {
-            _ = stop.changed() => {}
+            changed = stop.changed() => {
+                // The service that owned the signal is gone without sending it (its task
+                // was dropped): stop as if it had been sent.
+                if changed.is_err() {
+                    break;
+                }
+            }
             _ = context.outbox.woken() => {}
             _ = poll.tick() => {}
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
@@ -120,35 +145,6 @@ pub async fn run(
         }
     }
     give_back(&context, held).await;
-}
-
-async fn claim(context: &Context, room: usize) -> Result<Vec<Claimed>, DbError> {
-    let now = clock::now();
-    let lease = chrono::Duration::from_std(context.settings.lease).unwrap_or_default();
-    let mut conn = context.db.conn().await?;
-    queries::claim(&mut conn, &context.owner, now, now + lease, room as i64).await
-}
-
-/// Gives the deliveries still held back to the outbox, unsent.
-async fn give_back(context: &Context, held: HashSet<String>) {
-    if held.is_empty() {
-        return;
-    }
-    let ids: Vec<String> = held.into_iter().collect();
-    let released = match context.db.conn().await {
-        Ok(mut conn) => queries::release(&mut conn, &context.owner, &ids).await,
-        Err(error) => Err(error),
-    };
-    match released {
-        Ok(count) => tracing::info!(
-            count,
-            "webhook deliveries in flight given back to the outbox"
-        ),
-        Err(error) => tracing::warn!(
-            %error,
-            "webhook deliveries in flight not given back; their leases will lapse"
-        ),
-    }
 }
 
 /// Erases tokens that can no longer be redeemed, prunes what retention lets go, and
@@ -281,55 +277,4 @@ async fn record(
             .boxed()
         })
         .await
-}
-
-/// Renders, signs and POSTs one attempt.
-async fn post(context: &Context, delivery: &Claimed, target: &Target) -> Answer {
-    match signed_request(context, delivery, target) {
-        Ok((body, headers)) => {
-            let mut pairs: Vec<(&str, &str)> = headers.pairs().to_vec();
-            pairs.push(("X-CommerceLayer-Topic", &delivery.topic));
-            context
-                .client
-                .post(&target.callback_url, &pairs, body)
-                .await
-        }
-        Err(message) => Answer {
-            code: None,
-            message: format!("not sent: {message}"),
-        },
-    }
-}
-
-fn signed_request(
-    context: &Context,
-    delivery: &Claimed,
-    target: &Target,
-) -> Result<(Vec<u8>, signing::SignedHeaders), String> {
-    let mut document: serde_json::Value =
-        serde_json::from_str(&delivery.payload).map_err(|_| "the stored payload is damaged")?;
-    if let Some(sealed_token) = &delivery.sealed_token {
-        let token = sealed::open(context.outbox.key(), &delivery.id, sealed_token)
-            .map_err(|_| "the token could not be opened (was OUTBOX_KEY changed?)")?;
-        payload::with_token(&mut document, token.expose_secret());
-    }
-    payload::with_links(&mut document, &context.settings.public_url);
-    let body = serde_json::to_vec(&document).map_err(|_| "the payload could not be written")?;
-    let current = SharedSecret::parse(&target.shared_secret)
-        .map_err(|_| "the webhook's shared secret is damaged")?;
-    let now = clock::now();
-    let previous = match (
-        &target.previous_shared_secret,
-        target.previous_secret_expires_at,
-    ) {
-        (Some(secret), Some(until)) if until > now => SharedSecret::parse(secret).ok(),
-        _ => None,
-    };
-    let secrets = signing::SigningSecrets {
-        current: &current,
-        previous: previous.as_ref(),
-    };
-    let headers = signing::sign(&body, &delivery.id, clock::unix_seconds(), secrets)
-        .map_err(|e| e.to_string())?;
-    Ok((body, headers))
 }

@@ -41,23 +41,33 @@ pub struct Claimed {
 }
 
 /// Leases up to `limit` due deliveries to `owner` until `lease_until`: pending, due by
-/// `now`, not leased by a live sender, of an enabled webhook whose circuit is closed;
-/// the longest-waiting first.
+/// `now`, not leased by a live sender, of an enabled webhook whose circuit is closed and
+/// that is not in `skipped` (webhooks this sender already has enough attempts in flight
+/// to); the longest-waiting first.
 pub async fn claim(
     conn: &mut Conn,
     owner: &str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
+    skipped: &[&str],
     limit: i64,
 ) -> DbResult<Vec<Claimed>> {
+    // The skipped ids as one bound text, `,id,id,`, searched for `,id,` (ids hold no
+    // comma): one statement whatever their number.
+    let skipped = format!(",{},", skipped.join(","));
+    let position = format!(
+        "{}($4, ',' || d.webhook_id || ',')",
+        conn.text_position_function()
+    );
     let sql = format!(
         "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 \
          WHERE id IN (SELECT d.id FROM webhook_deliveries d \
              WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
              AND (d.lease_until IS NULL OR d.lease_until < $3) \
+             AND {position} = 0 \
              AND d.webhook_id IN (SELECT w.id FROM webhooks w \
                  WHERE w.disabled_at IS NULL AND w.circuit_state = 'closed') \
-             ORDER BY d.next_attempt_at LIMIT $4{}) \
+             ORDER BY d.next_attempt_at LIMIT $5{}) \
          RETURNING id, webhook_id, topic, resource_id, payload, sealed_token, attempts, created_at, \
          round_started_at",
         conn.skip_locked_clause()
@@ -67,6 +77,7 @@ pub async fn claim(
             .bind::<Text, _>(owner)
             .bind::<Timestamp, _>(lease_until)
             .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(&skipped)
             .bind::<BigInt, _>(limit)
             .load(c)
             .await
