@@ -5,6 +5,7 @@ mod fixtures;
 mod graphql_http;
 mod harness;
 mod receiver;
+mod webhook_fixtures;
 
 mod binary;
 mod cli;
@@ -43,5 +44,6 @@ mod shutdown;
 mod statements;
 mod validation_memo;
 mod webhook_client;
+mod webhook_events;
 mod webhook_smoke;
 mod webhooks_resource;
