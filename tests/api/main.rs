@@ -45,5 +45,8 @@ mod statements;
 mod validation_memo;
 mod webhook_client;
 mod webhook_events;
+mod webhook_payloads;
+mod webhook_signatures;
 mod webhook_smoke;
+mod webhook_subscribers;
 mod webhooks_resource;
