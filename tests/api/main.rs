@@ -47,6 +47,5 @@ mod webhook_client;
 mod webhook_events;
 mod webhook_payloads;
 mod webhook_signatures;
-mod webhook_smoke;
 mod webhook_subscribers;
 mod webhooks_resource;

@@ -133,6 +133,8 @@ on_both_databases! {
 
     #[config(poll_quickly)]
     async fn a_retry_keeps_its_webhook_id_and_is_stamped_with_its_own_time(app: TestApp) {
+        // What the temporary smoke test checked: #[config] reaches the service.
+        assert_eq!(app.config.webhook_poll_interval, Duration::from_millis(50));
         let token = app.token(Role::Integration, Mode::Test).await;
         let receiver = Receiver::start().await;
         receiver.answer(Reply::Status(500));
