@@ -111,6 +111,7 @@ on_both_databases! {
         let attributes = &body["data"]["attributes"];
         assert_eq!(attributes["reference"], "CASE-9", "set in the same update");
         assert_eq!(instant(&attributes["reset_password_at"]), instant(&answer["resetPasswordAt"]));
+        assert_eq!(attributes["updated_at"], attributes["reset_password_at"], "{body}");
         assert!(attributes.get("reset_password_token").is_none(), "{body}");
         assert_eq!(body["included"][0]["id"], guest.as_str());
         assert_eq!(body["included"][0]["attributes"]["has_password"], true, "{body}");
