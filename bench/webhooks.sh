@@ -10,7 +10,7 @@
 #
 # Settings (environment): BENCH_PG (postgres://postgres@127.0.0.1:5432, a user who may
 # create databases), BENCH_LATENCY_EVENTS (200), BENCH_BURST_EVENTS (2000),
-# BENCH_CLIENTS (16), BENCH_BACKENDS (sqlite,postgres).
+# BENCH_CLIENTS (16), BENCH_BACKENDS (sqlite,postgres), BENCH_RUNS (3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +18,7 @@ cd "$ROOT"
 export BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 
 cargo run --release --example webhook_bench -- \
+    --runs "${BENCH_RUNS:-3}" \
     --latency-events "${BENCH_LATENCY_EVENTS:-200}" \
     --burst-events "${BENCH_BURST_EVENTS:-2000}" \
     --clients "${BENCH_CLIENTS:-16}" \

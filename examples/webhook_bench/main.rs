@@ -17,7 +17,9 @@
 //!    `WEBHOOK_CIRCUIT_THRESHOLD`), `--burst-events` events wait in the outbox, then
 //!    `resetCircuit` lets them go: how fast a full outbox empties.
 //!
-//! Bursts check that every event arrived and that no `webhook-id` arrived twice.
+//! Bursts check that every event arrived and that no `webhook-id` arrived twice. All of
+//! it `--runs` times (3), each on fresh databases: the report gives every run and the
+//! median of each figure.
 //!
 //! ```sh
 //! cargo run --release --example webhook_bench -- --out bench/webhook-results.md
@@ -44,13 +46,17 @@ struct Args {
     /// Events in each burst (live and drain).
     #[arg(long, default_value_t = 2000)]
     burst_events: usize,
+    /// Runs, each on fresh databases; the report gives the median of each figure.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
     /// Concurrent clients firing a burst.
     #[arg(long, default_value_t = 16)]
     clients: usize,
     /// The backends to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Backend::Sqlite, Backend::Postgres])]
     backends: Vec<Backend>,
-    /// A PostgreSQL server's URL, without a database, as a user who may create one.
+    /// A PostgreSQL server's URL, as a user who may create a database (a database in it
+    /// is replaced by the benchmark's own; `?parameters` are kept).
     #[arg(
         long,
         env = "BENCH_PG",
@@ -68,12 +74,15 @@ const WARM_UP_EVENTS: usize = 20;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = <Args as clap::Parser>::parse();
+    let load_at_start = report::load_average();
     let mut rows = Vec::new();
-    for &backend in &args.backends {
-        eprintln!("{}: starting", backend.name());
-        rows.push(measure(backend, &args).await?);
+    for run in 1..=args.runs {
+        for &backend in &args.backends {
+            eprintln!("run {run}, {}: starting", backend.name());
+            rows.push(measure(backend, run, &args).await?);
+        }
     }
-    let text = report::markdown(&args_line(&args), &rows);
+    let text = report::markdown(&args_line(&args), &load_at_start, &rows);
     print!("{text}");
     if let Some(out) = &args.out {
         std::fs::write(out, &text)?;
@@ -82,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(backend: Backend, args: &Args) -> anyhow::Result<report::Row> {
+async fn measure(backend: Backend, run: usize, args: &Args) -> anyhow::Result<report::Row> {
     let service = Arc::new(Service::start(backend, &args.postgres).await?);
     let mut receiver = Receiver::start().await?;
     let webhook = service.create_webhook(&receiver.url()).await?;
@@ -115,6 +124,7 @@ async fn measure(backend: Backend, args: &Args) -> anyhow::Result<report::Row> {
         .await?;
     Ok(report::Row {
         backend: backend.name(),
+        run,
         latency,
         live,
         drain,
@@ -123,7 +133,7 @@ async fn measure(backend: Backend, args: &Args) -> anyhow::Result<report::Row> {
 
 fn args_line(args: &Args) -> String {
     format!(
-        "--latency-events {} --burst-events {} --clients {}",
-        args.latency_events, args.burst_events, args.clients
+        "--runs {} --latency-events {} --burst-events {} --clients {}",
+        args.runs, args.latency_events, args.burst_events, args.clients
     )
 }

@@ -55,7 +55,7 @@ impl Service {
                 )
                 .await?;
                 admin_sql(admin_url, &format!("CREATE DATABASE {name}")).await?;
-                let url = format!("{}/{name}", admin_url.trim_end_matches('/'));
+                let url = with_database(admin_url, &name);
                 (
                     url.parse().map_err(anyhow::Error::msg)?,
                     Some((admin_url.to_owned(), name)),
@@ -213,4 +213,18 @@ async fn admin_sql(admin_url: &str, sql: &str) -> anyhow::Result<()> {
         .with_context(|| format!("BENCH_PG ({admin_url}) is not reachable"))?;
     conn.batch_execute(sql).await?;
     Ok(())
+}
+
+/// `url` (a server URL, perhaps with a database and `?parameters`) naming database `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        "" => format!("{base}/{name}"),
+        query => format!("{base}/{name}?{query}"),
+    }
 }
