@@ -6,7 +6,8 @@
 # Makes a temp dir with a fresh SQLite database, creates an integration and a sales
 # channel credential with the binary, serves on a free port from the repository root
 # (CORS for http://localhost:5173, GraphiQL assets from vendor/graphiql, see
-# scripts/fetch-graphiql.sh), waits for /health, then runs `npm test` in clients/ with
+# scripts/fetch-graphiql.sh; webhooks may call loopback, where the tests' receivers
+# listen), waits for /health, then runs `npm test` in clients/ with
 # the environment the tests read. The server is always stopped; on failure the tail of
 # its log is printed. Exits with the tests' status.
 set -euo pipefail
@@ -69,7 +70,8 @@ export GRAPHIQL_ASSETS="$repo/vendor/graphiql"
 
 (
     cd "$repo"
-    CORS_ORIGINS=http://localhost:5173 exec "$binary" --listen "127.0.0.1:$port"
+    CORS_ORIGINS=http://localhost:5173 WEBHOOK_ALLOW_PRIVATE_NETWORKS=true \
+        exec "$binary" --listen "127.0.0.1:$port"
 ) >"$log" 2>&1 &
 server_pid=$!
 
