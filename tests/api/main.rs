@@ -45,6 +45,7 @@ mod statements;
 mod validation_memo;
 mod webhook_client;
 mod webhook_events;
+mod webhook_metrics;
 mod webhook_outbox;
 mod webhook_payloads;
 mod webhook_retries;

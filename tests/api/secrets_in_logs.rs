@@ -1,9 +1,11 @@
 //! Secrets never reach the logs: the real binary, logging at debug level in JSON, goes
-//! through every flow that handles a secret; none of them appears in what it wrote.
+//! through every flow that handles a secret (a webhook delivering a reset's token
+//! included); none of them appears in what it wrote.
 
 use serde_json::{Value, json};
 
 use crate::binary::{Server, credential, post, sqlite_url};
+use crate::receiver::Receiver;
 
 const OLD_PASSWORD: &str = "sentinel-old-password-4711";
 const NEW_PASSWORD: &str = "sentinel-new-password-4712";
@@ -14,7 +16,14 @@ async fn no_password_token_or_secret_is_ever_logged() {
     let database = sqlite_url(&dir, "logs.db");
     let integration = credential(&database, "integration");
     let shop = credential(&database, "sales_channel");
-    let server = Server::start(&database, &[("RUST_LOG", "debug")]);
+    let server = Server::start(
+        &database,
+        &[
+            ("RUST_LOG", "debug"),
+            ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
+        ],
+    );
+    let receiver = Receiver::start().await;
     let base = server.base_url.clone();
     let http = reqwest::Client::new();
 
@@ -46,6 +55,11 @@ async fn no_password_token_or_secret_is_ever_logged() {
             .await
         }
     };
+    let webhook = graphql(token.clone(), "mutation($url: String!) { createWebhook(input: { name: \"mail\", topic: \"customer_password_resets.create\", callbackUrl: $url }) { sharedSecret } }", json!({ "url": receiver.url("/resets") })).await;
+    let shared_secret = webhook["data"]["createWebhook"]["sharedSecret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no webhook: {webhook}"))
+        .to_owned();
     graphql(token.clone(), "mutation($p: String!) { createCustomer(input: { email: \"ada@example.com\", password: $p }) { id } }", json!({ "p": OLD_PASSWORD })).await;
     let login = post(&http, format!("{base}/oauth/token"), None, json!({
         "grant_type": "password", "client_id": shop["client_id"], "username": "ada@example.com", "password": OLD_PASSWORD,
@@ -57,6 +71,10 @@ async fn no_password_token_or_secret_is_ever_logged() {
         reset["id"].as_str().unwrap().to_owned(),
         reset["resetPasswordToken"].as_str().unwrap().to_owned(),
     );
+    // The create event carries the token to the receiver; then the reset is redeemed.
+    receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     let redeem = "mutation($id: ID!, $t: String!, $p: String!) { updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $t, customerPassword: $p }) { status } }";
     graphql(
         shop_token.clone(),
@@ -104,6 +122,7 @@ async fn no_password_token_or_secret_is_ever_logged() {
         ("sales channel token", shop_token.as_str()),
         ("refresh token", refresh_token.as_str()),
         ("reset token", reset_token.as_str()),
+        ("webhook shared secret", shared_secret.as_str()),
         ("wrong reset token", "wrong-token-sentinel-4713"),
         ("old password", OLD_PASSWORD),
         ("new password", NEW_PASSWORD),
@@ -111,6 +130,15 @@ async fn no_password_token_or_secret_is_ever_logged() {
     for (what, secret) in secrets {
         assert!(!log.contains(secret), "the {what} reached the logs");
     }
+
+    // Each webhook attempt has a line too, with its outcome.
+    assert!(
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|entry| entry["fields"]["message"] == "webhook attempt"
+                || entry["message"] == "webhook attempt"),
+        "a log line for the webhook attempt: {log}"
+    );
 
     // Each GraphQL request has one line saying what it was and how it went.
     let created = log

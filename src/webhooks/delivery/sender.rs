@@ -33,9 +33,9 @@ mod request;
 use leases::{claim, give_back};
 use request::post;
 
-/// How often tokens that can no longer be redeemed are erased, old deliveries pruned
-/// and the outbox's depth measured.
-const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// How many polls apart tokens that can no longer be redeemed are erased, old
+/// deliveries pruned and the outbox's depth measured (every 5 s at the default poll).
+const SWEEP_EVERY_POLLS: u32 = 10;
 
 /// How the sender works.
 #[derive(Debug, Clone)]
@@ -97,9 +97,10 @@ pub async fn run(
     let mut held: HashMap<String, String> = HashMap::new();
     let mut poll = tokio::time::interval(context.settings.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut swept = Instant::now() - SWEEP_EVERY;
+    let sweep_every = context.settings.poll_interval * SWEEP_EVERY_POLLS;
+    let mut swept = Instant::now() - sweep_every;
     while !*stop.borrow() {
-        if swept.elapsed() >= SWEEP_EVERY {
+        if swept.elapsed() >= sweep_every {
             swept = Instant::now();
             sweep(&context).await;
         }

@@ -1,0 +1,69 @@
+//! What an operator sees of webhooks on `/metrics`: attempts by topic and outcome, the
+//! time from commit to delivery, the outbox's depth and the open circuits.
+
+use std::time::Duration;
+
+use reset_gateway::auth::{Mode, Role};
+use reset_gateway::config::Config;
+use serde_json::json;
+
+use crate::harness::{TestApp, on_both_databases};
+use crate::receiver::{Receiver, Reply};
+use crate::webhook_fixtures::{callbacks, guest, quick_polls, webhook};
+
+/// The value of the metric line that starts with `series` (name and labels), once it
+/// reads `expected`; panics with the scrape after 10 s.
+async fn metric_reaches(app: &TestApp, series: &str, expected: f64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = app.get_text("/metrics").await;
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse::<f64>().ok());
+        if value == Some(expected) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{series} is {value:?}, not {expected}, in:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+on_both_databases! {
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_circuit_threshold = 1;
+    })]
+    async fn metrics_count_attempts_by_outcome_and_show_what_waits_behind_an_open_circuit(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "first@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        guest(&app, &token, "waiting@example.com").await;
+        let attempts = "reset_gateway_webhook_deliveries_total{topic=\"customers.create\",outcome=";
+        metric_reaches(&app, &format!("{attempts}\"retrying\"}}"), 1.0).await;
+        metric_reaches(&app, "reset_gateway_webhook_open_circuits", 1.0).await;
+        metric_reaches(&app, "reset_gateway_webhook_outbox_pending", 2.0).await;
+
+        receiver.answer(Reply::Status(204));
+        let reset = app
+            .graphql(
+                Some(&token),
+                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { circuitState } }",
+                json!({ "id": hook }),
+            )
+            .await;
+        assert_eq!(reset["data"]["updateWebhook"]["circuitState"], "CLOSED", "{reset}");
+        app.advance(Duration::from_secs(6));
+        receiver.wait_for(3, Duration::from_secs(10)).await;
+        metric_reaches(&app, &format!("{attempts}\"delivered\"}}"), 2.0).await;
+        metric_reaches(&app, "reset_gateway_webhook_delivery_seconds_count", 2.0).await;
+        metric_reaches(&app, "reset_gateway_webhook_outbox_pending", 0.0).await;
+        metric_reaches(&app, "reset_gateway_webhook_open_circuits", 0.0).await;
+    }
+}
