@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cursor;
 pub mod customers;
 pub mod db;
 pub mod graphql;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::token_cache::VerifiedTokens;
 use super::{Mode, Principal, Role, secrets};
+use crate::cursor::CursorKey;
 use crate::db::Db;
 use crate::db::settings;
 
@@ -63,6 +64,7 @@ pub struct TokenSigner {
     decoding: DecodingKey,
     validation: Validation,
     verified: VerifiedTokens,
+    cursor_key: CursorKey,
 }
 
 /// A token that verified, with the session it needs checked (customer tokens only).
@@ -102,7 +104,13 @@ impl TokenSigner {
             decoding: DecodingKey::from_secret(key),
             validation,
             verified: VerifiedTokens::default(),
+            cursor_key: CursorKey::derive_from_signing_key(key),
         }
+    }
+
+    /// The key that tags pagination cursors, derived from the signing key.
+    pub fn cursor_key(&self) -> &CursorKey {
+        &self.cursor_key
     }
 
     /// Issues a token for `subject`, valid for `lifetime`.

@@ -14,7 +14,7 @@ pub use rules::{CustomerChanges, NewCustomerInput, create, delete, find_visible,
 use crate::auth::password::HashError;
 use crate::db::DbError;
 use crate::db::schema::customers;
-use crate::listing::{Direction, FieldProblem};
+use crate::listing::{Direction, FieldProblem, Keyset, SortKind, SortValue};
 
 /// A customer as clients see it (the password hash is never loaded with it).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -89,6 +89,41 @@ pub struct CustomerSort {
     pub field: CustomerSortField,
     /// The direction.
     pub direction: Direction,
+}
+
+impl CustomerSort {
+    /// The list and sort a cursor of this order belongs to: a cursor is valid only here.
+    pub fn scope(&self) -> String {
+        crate::listing::scope("customers", &self.field, self.direction)
+    }
+
+    /// The kind of value the sort field holds.
+    pub fn kind(&self) -> SortKind {
+        match self.field {
+            CustomerSortField::Id => SortKind::Id,
+            CustomerSortField::CreatedAt => SortKind::Time,
+            CustomerSortField::UpdatedAt => SortKind::Time,
+            CustomerSortField::Reference => SortKind::NullableText,
+            CustomerSortField::ReferenceOrigin => SortKind::NullableText,
+            CustomerSortField::Email => SortKind::Text,
+        }
+    }
+
+    /// Where `record` stands in this order.
+    pub fn key(&self, record: &Customer) -> Keyset {
+        let value = match self.field {
+            CustomerSortField::Id => SortValue::Id,
+            CustomerSortField::CreatedAt => SortValue::Time(record.created_at),
+            CustomerSortField::UpdatedAt => SortValue::Time(record.updated_at),
+            CustomerSortField::Reference => SortValue::Text(record.reference.clone()),
+            CustomerSortField::ReferenceOrigin => SortValue::Text(record.reference_origin.clone()),
+            CustomerSortField::Email => SortValue::Text(Some(record.email.clone())),
+        };
+        Keyset {
+            value,
+            id: record.id.clone(),
+        }
+    }
 }
 
 /// Why a customer operation failed.

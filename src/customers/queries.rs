@@ -9,7 +9,7 @@ use crate::auth::Mode;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow, like_pattern};
+use crate::listing::{Direction, PageWindow, SortValue, like_pattern};
 
 /// A customer row to insert.
 #[derive(Debug, Insertable)]
@@ -84,43 +84,120 @@ macro_rules! filtered {
     }};
 }
 
+/// Orders a filtered query by the sort, ties broken by id in the same direction.
 macro_rules! sorted {
     ($query:expr, $sort:expr) => {{
         let sort: CustomerSort = $sort;
         let query = $query;
-        let query = match (sort.field, sort.direction) {
-            (CustomerSortField::Id, Direction::Asc) => query.order_by(customers::id.asc()),
-            (CustomerSortField::Id, Direction::Desc) => query.order_by(customers::id.desc()),
-            (CustomerSortField::CreatedAt, Direction::Asc) => {
-                query.order_by(customers::created_at.asc())
+        match sort.field {
+            CustomerSortField::Id => match sort.direction {
+                Direction::Asc => query.order_by(customers::id.asc()),
+                Direction::Desc => query.order_by(customers::id.desc()),
+            },
+            CustomerSortField::CreatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(customers::created_at.asc())
+                    .then_order_by(customers::id.asc()),
+                Direction::Desc => query
+                    .order_by(customers::created_at.desc())
+                    .then_order_by(customers::id.desc()),
+            },
+            CustomerSortField::UpdatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(customers::updated_at.asc())
+                    .then_order_by(customers::id.asc()),
+                Direction::Desc => query
+                    .order_by(customers::updated_at.desc())
+                    .then_order_by(customers::id.desc()),
+            },
+            CustomerSortField::Reference => {
+                crate::order_nullable!(query, customers::reference, customers::id, sort.direction)
             }
-            (CustomerSortField::CreatedAt, Direction::Desc) => {
-                query.order_by(customers::created_at.desc())
+            CustomerSortField::ReferenceOrigin => {
+                crate::order_nullable!(
+                    query,
+                    customers::reference_origin,
+                    customers::id,
+                    sort.direction
+                )
             }
-            (CustomerSortField::UpdatedAt, Direction::Asc) => {
-                query.order_by(customers::updated_at.asc())
-            }
-            (CustomerSortField::UpdatedAt, Direction::Desc) => {
-                query.order_by(customers::updated_at.desc())
-            }
-            (CustomerSortField::Reference, Direction::Asc) => {
-                query.order_by(customers::reference.asc())
-            }
-            (CustomerSortField::Reference, Direction::Desc) => {
-                query.order_by(customers::reference.desc())
-            }
-            (CustomerSortField::ReferenceOrigin, Direction::Asc) => {
-                query.order_by(customers::reference_origin.asc())
-            }
-            (CustomerSortField::ReferenceOrigin, Direction::Desc) => {
-                query.order_by(customers::reference_origin.desc())
-            }
-            (CustomerSortField::Email, Direction::Asc) => query.order_by(customers::email.asc()),
-            (CustomerSortField::Email, Direction::Desc) => query.order_by(customers::email.desc()),
-        };
-        match sort.direction {
-            Direction::Asc => query.then_order_by(customers::id.asc()),
-            Direction::Desc => query.then_order_by(customers::id.desc()),
+            CustomerSortField::Email => match sort.direction {
+                Direction::Asc => query
+                    .order_by(customers::email.asc())
+                    .then_order_by(customers::id.asc()),
+                Direction::Desc => query
+                    .order_by(customers::email.desc())
+                    .then_order_by(customers::id.desc()),
+            },
+        }
+    }};
+}
+
+/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
+macro_rules! after {
+    ($query:expr, $sort:expr, $after:expr) => {{
+        let sort: CustomerSort = $sort;
+        let query = $query;
+        match $after {
+            None => query,
+            Some(key) => match (sort.field, key.value) {
+                (CustomerSortField::Id, _) => match sort.direction {
+                    Direction::Asc => query.filter(customers::id.gt(key.id)),
+                    Direction::Desc => query.filter(customers::id.lt(key.id)),
+                },
+                (CustomerSortField::CreatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        customers::created_at,
+                        value,
+                        customers::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (CustomerSortField::UpdatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        customers::updated_at,
+                        value,
+                        customers::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (CustomerSortField::Reference, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        customers::reference,
+                        value,
+                        customers::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (CustomerSortField::ReferenceOrigin, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        customers::reference_origin,
+                        value,
+                        customers::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (CustomerSortField::Email, SortValue::Text(Some(value))) => {
+                    crate::after_key!(
+                        query,
+                        customers::email,
+                        value,
+                        customers::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                // A signed cursor's value always fits its sort; a mismatch matches nothing.
+                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
+            },
         }
     }};
 }
@@ -209,12 +286,14 @@ pub async fn list(
     window: PageWindow,
 ) -> DbResult<Vec<Customer>> {
     Ok(db_run!(conn, |c| {
-        sorted!(filtered!(mode, filter), sort)
-            .select(Customer::as_select())
-            .offset(window.offset)
-            .limit(window.limit)
-            .load(c)
-            .await
+        sorted!(
+            after!(filtered!(mode, filter), sort, window.after.clone()),
+            sort
+        )
+        .select(Customer::as_select())
+        .limit(window.limit)
+        .load(c)
+        .await
     })?)
 }
 

@@ -9,6 +9,7 @@ mod cached_sql;
 mod connect;
 mod files;
 pub mod json;
+pub mod keyset;
 mod migrate;
 pub mod schema;
 pub mod settings;

@@ -17,6 +17,8 @@ use super::reset::ResetNode;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
 use crate::customers::{self, Customer};
+use crate::listing::{Direction, Keyset, SortValue};
+use crate::resets::{ResetSort, ResetSortField};
 
 /// A customer of the store: a guest until a password is set, then able to log in.
 pub struct CustomerNode(pub Arc<Customer>);
@@ -87,7 +89,21 @@ impl CustomerNode {
         #[graphql(desc = "Page size: 1 to 25, default 10.")] first: Option<i32>,
         #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ListConnection<ResetNode>> {
-        let window = pagination::window(first, after.as_deref(), "/passwordResets").or_graphql()?;
+        let cursors = state(ctx).signer.cursor_key();
+        let scope = crate::listing::scope(
+            "customer.passwordResets",
+            &NESTED_SORT.field,
+            NESTED_SORT.direction,
+        );
+        let window = pagination::window(
+            cursors,
+            first,
+            after.as_deref(),
+            "/passwordResets",
+            &scope,
+            NESTED_SORT.kind(),
+        )
+        .or_graphql()?;
         let loader = ctx.data_unchecked::<DataLoader<ResetsByCustomerLoader>>();
         let all = loader
             .load_one(self.0.id.clone())
@@ -95,19 +111,40 @@ impl CustomerNode {
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("loading resets: {e}")).into_graphql())?
             .unwrap_or_default();
         let total = all.len() as i64;
+        // The loader gives them newest first (creation time, then id, descending): the
+        // page starts at the first one below the cursor's key.
+        let start = match &window.after {
+            Some(Keyset {
+                value: SortValue::Time(time),
+                id,
+            }) => all
+                .iter()
+                .position(|r| (r.created_at, r.id.as_str()) < (*time, id.as_str()))
+                .unwrap_or(all.len()),
+            _ => 0,
+        };
         let items = all
             .iter()
-            .skip(window.offset as usize)
+            .skip(start)
             .take(window.probe().limit as usize)
             .cloned()
             .collect();
         Ok(pagination::connection(
+            cursors,
+            &scope,
             window.page(items),
             Some(total),
+            |r| NESTED_SORT.key(r),
             ResetNode::read,
         ))
     }
 }
+
+/// The order of `Customer.passwordResets`: newest first.
+const NESTED_SORT: ResetSort = ResetSort {
+    field: ResetSortField::CreatedAt,
+    direction: Direction::Desc,
+};
 
 /// Where a customer stands commercially.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +288,6 @@ impl CustomerQuery {
         #[graphql(desc = "Page size: 1 to 25, default 10.")] first: Option<i32>,
         #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ListConnection<CustomerNode>> {
-        let window = pagination::window(first, after.as_deref(), "").or_graphql()?;
         let filter = filter.unwrap_or_default();
         let filter = customers::CustomerFilter {
             email_eq: filter.email_eq,
@@ -275,9 +311,14 @@ impl CustomerQuery {
                 direction: s.direction.into(),
             }
         });
+        let state = state(ctx);
+        let cursors = state.signer.cursor_key();
+        let scope = sort.scope();
+        let window = pagination::window(cursors, first, after.as_deref(), "", &scope, sort.kind())
+            .or_graphql()?;
         let with_total = ctx.look_ahead().field("totalCount").exists();
         let (page, total) = customers::list(
-            &state(ctx).db,
+            &state.db,
             principal(ctx)?,
             &filter,
             sort,
@@ -286,9 +327,14 @@ impl CustomerQuery {
         )
         .await
         .or_graphql()?;
-        Ok(pagination::connection(page, total, |c| {
-            CustomerNode(Arc::new(c))
-        }))
+        Ok(pagination::connection(
+            cursors,
+            &scope,
+            page,
+            total,
+            |c| sort.key(c),
+            |c| CustomerNode(Arc::new(c)),
+        ))
     }
 }
 

@@ -1,16 +1,21 @@
 //! Relay connections over the domain's pages: `first`/`after` in, edges and `pageInfo` out.
 //!
-//! Cursors are opaque to clients; today they carry the position in the sorted list.
+//! Cursors are opaque to clients; they carry the sort key of their record (see
+//! `crate::cursor`), so the next page is read by keyset, never by offset.
 
-use async_graphql::{ComplexObject, OutputType, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, OutputType, SimpleObject};
 
 use super::customer::CustomerNode;
 use super::error::ApiError;
+use super::guards::state;
 use super::reset::ResetNode;
 use super::webhook::WebhookNode;
-use crate::listing::{DEFAULT_PAGE_SIZE, FieldProblem, MAX_PAGE_SIZE, Page, PageWindow};
+use crate::cursor::CursorKey;
+use crate::listing::{
+    DEFAULT_PAGE_SIZE, FieldProblem, Keyset, MAX_PAGE_SIZE, Page, PageWindow, SortKind,
+};
 
 type CustomerEdge = ListEdge<CustomerNode>;
 type ResetEdge = ListEdge<ResetNode>;
@@ -47,9 +52,12 @@ pub struct Connection<E: OutputType> {
     concrete(name = "WebhookEdge", params(WebhookNode))
 )]
 pub struct ListEdge<N: OutputType> {
-    /// The record's position in the sorted list: its cursor, encoded only when asked for.
+    /// The record's sort key: its cursor, encoded only when asked for.
     #[graphql(skip)]
-    pub position: i64,
+    pub key: Keyset,
+    /// The list and order the key belongs to.
+    #[graphql(skip)]
+    pub scope: Arc<str>,
     /// The record.
     pub node: N,
 }
@@ -57,8 +65,11 @@ pub struct ListEdge<N: OutputType> {
 #[ComplexObject]
 impl<N: OutputType> ListEdge<N> {
     /// Pass it as `after` to read the records that follow this one.
-    async fn cursor(&self) -> String {
-        encode_cursor(self.position)
+    async fn cursor(&self, ctx: &Context<'_>) -> String {
+        state(ctx)
+            .signer
+            .cursor_key()
+            .encode(&self.scope, &self.key)
     }
 }
 
@@ -76,23 +87,17 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-fn encode_cursor(position: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("position:{position}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<i64> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let position: i64 = text.strip_prefix("position:")?.parse().ok()?;
-    (position >= 0).then_some(position)
-}
-
-/// The window that `first` and `after` ask for; `pointer_base` prefixes the pointers of
-/// the errors (empty for root fields).
+/// The window that `first` and `after` ask for in the list and order `scope`, whose sort
+/// field holds values of `kind`; `pointer_base` prefixes the pointers of the errors
+/// (empty for root fields). A cursor this service did not make for `scope` (another list
+/// or order, an edited one, an offset cursor of earlier releases) is refused.
 pub fn window(
+    cursors: &CursorKey,
     first: Option<i32>,
     after: Option<&str>,
     pointer_base: &str,
+    scope: &str,
+    kind: SortKind,
 ) -> Result<PageWindow, ApiError> {
     let limit = i64::from(first.unwrap_or(DEFAULT_PAGE_SIZE as i32));
     if !(1..=MAX_PAGE_SIZE).contains(&limit) {
@@ -102,60 +107,51 @@ pub fn window(
             format!("must be between 1 and {MAX_PAGE_SIZE}"),
         )));
     }
-    let offset = match after {
-        None => 0,
-        Some(cursor) => {
-            decode_cursor(cursor).ok_or_else(|| {
-                ApiError::Invalid(FieldProblem::new(
-                    format!("{pointer_base}/after"),
-                    "invalid",
-                    "is not a cursor from this list",
-                ))
-            })? + 1
-        }
+    let after = match after {
+        None => None,
+        Some(cursor) => Some(cursors.decode(cursor, scope, kind).ok_or_else(|| {
+            ApiError::Invalid(FieldProblem::new(
+                format!("{pointer_base}/after"),
+                "invalid",
+                "is not a cursor from this list and sort order",
+            ))
+        })?),
     };
-    Ok(PageWindow { offset, limit })
+    Ok(PageWindow { after, limit })
 }
 
-/// The connection for one page of records mapped to their GraphQL type; `total` is
-/// zero when the client did not ask for it.
+/// The connection for one page of records mapped to their GraphQL type, each keyed by
+/// `key` in the order `scope`; `total` is zero when the client did not ask for it.
 pub fn connection<T, N>(
+    cursors: &CursorKey,
+    scope: &str,
     page: Page<T>,
     total: Option<i64>,
+    key: impl Fn(&T) -> Keyset,
     node: impl Fn(T) -> N,
 ) -> ListConnection<N>
 where
     N: OutputType,
     ListEdge<N>: OutputType,
 {
+    let scope: Arc<str> = Arc::from(scope);
     let edges: Vec<ListEdge<N>> = page
         .items
         .into_iter()
-        .enumerate()
-        .map(|(i, item)| ListEdge {
-            position: page.offset + i as i64,
+        .map(|item| ListEdge {
+            key: key(&item),
+            scope: scope.clone(),
             node: node(item),
         })
         .collect();
     Connection {
         page_info: PageInfo {
-            has_previous_page: page.offset > 0,
+            has_previous_page: page.has_previous,
             has_next_page: page.has_next,
-            start_cursor: edges.first().map(|e| encode_cursor(e.position)),
-            end_cursor: edges.last().map(|e| encode_cursor(e.position)),
+            start_cursor: edges.first().map(|e| cursors.encode(&scope, &e.key)),
+            end_cursor: edges.last().map(|e| cursors.encode(&scope, &e.key)),
         },
         edges,
         total_count: total.unwrap_or_default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_reads_back_as_its_position() {
-        assert_eq!(decode_cursor(&encode_cursor(41)), Some(41));
-        assert_eq!(decode_cursor("not-a-cursor"), None);
     }
 }

@@ -17,7 +17,7 @@ pub use rules::{
 use crate::auth::password::HashError;
 use crate::db::DbError;
 use crate::db::schema::customer_password_resets;
-use crate::listing::{Direction, FieldProblem};
+use crate::listing::{Direction, FieldProblem, Keyset, SortKind, SortValue};
 
 /// Wrong tokens a reset survives; the next one kills it.
 pub const MAX_FAILED_ATTEMPTS: i32 = 5;
@@ -131,6 +131,39 @@ pub struct ResetSort {
     pub field: ResetSortField,
     /// The direction.
     pub direction: Direction,
+}
+
+impl ResetSort {
+    /// The list and sort a cursor of this order belongs to: a cursor is valid only here.
+    pub fn scope(&self) -> String {
+        crate::listing::scope("customer_password_resets", &self.field, self.direction)
+    }
+
+    /// The kind of value the sort field holds.
+    pub fn kind(&self) -> SortKind {
+        match self.field {
+            ResetSortField::Id => SortKind::Id,
+            ResetSortField::CreatedAt => SortKind::Time,
+            ResetSortField::UpdatedAt => SortKind::Time,
+            ResetSortField::Reference => SortKind::NullableText,
+            ResetSortField::ReferenceOrigin => SortKind::NullableText,
+        }
+    }
+
+    /// Where `record` stands in this order.
+    pub fn key(&self, record: &PasswordReset) -> Keyset {
+        let value = match self.field {
+            ResetSortField::Id => SortValue::Id,
+            ResetSortField::CreatedAt => SortValue::Time(record.created_at),
+            ResetSortField::UpdatedAt => SortValue::Time(record.updated_at),
+            ResetSortField::Reference => SortValue::Text(record.reference.clone()),
+            ResetSortField::ReferenceOrigin => SortValue::Text(record.reference_origin.clone()),
+        };
+        Keyset {
+            value,
+            id: record.id.clone(),
+        }
+    }
 }
 
 /// Why a reset operation failed.

@@ -13,7 +13,7 @@ use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow, like_pattern};
+use crate::listing::{Direction, PageWindow, SortValue, like_pattern};
 
 /// A reset row to insert.
 #[derive(Debug, Insertable)]
@@ -104,35 +104,97 @@ macro_rules! filtered {
     }};
 }
 
+/// Orders a filtered query by the sort, ties broken by id in the same direction.
 macro_rules! sorted {
     ($query:expr, $sort:expr) => {{
         let sort: ResetSort = $sort;
         let query = $query;
-        let query = match (sort.field, sort.direction) {
-            (ResetSortField::Id, Direction::Asc) => query.order_by(resets::id.asc()),
-            (ResetSortField::Id, Direction::Desc) => query.order_by(resets::id.desc()),
-            (ResetSortField::CreatedAt, Direction::Asc) => query.order_by(resets::created_at.asc()),
-            (ResetSortField::CreatedAt, Direction::Desc) => {
-                query.order_by(resets::created_at.desc())
+        match sort.field {
+            ResetSortField::Id => match sort.direction {
+                Direction::Asc => query.order_by(resets::id.asc()),
+                Direction::Desc => query.order_by(resets::id.desc()),
+            },
+            ResetSortField::CreatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(resets::created_at.asc())
+                    .then_order_by(resets::id.asc()),
+                Direction::Desc => query
+                    .order_by(resets::created_at.desc())
+                    .then_order_by(resets::id.desc()),
+            },
+            ResetSortField::UpdatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(resets::updated_at.asc())
+                    .then_order_by(resets::id.asc()),
+                Direction::Desc => query
+                    .order_by(resets::updated_at.desc())
+                    .then_order_by(resets::id.desc()),
+            },
+            ResetSortField::Reference => {
+                crate::order_nullable!(query, resets::reference, resets::id, sort.direction)
             }
-            (ResetSortField::UpdatedAt, Direction::Asc) => query.order_by(resets::updated_at.asc()),
-            (ResetSortField::UpdatedAt, Direction::Desc) => {
-                query.order_by(resets::updated_at.desc())
+            ResetSortField::ReferenceOrigin => {
+                crate::order_nullable!(query, resets::reference_origin, resets::id, sort.direction)
             }
-            (ResetSortField::Reference, Direction::Asc) => query.order_by(resets::reference.asc()),
-            (ResetSortField::Reference, Direction::Desc) => {
-                query.order_by(resets::reference.desc())
-            }
-            (ResetSortField::ReferenceOrigin, Direction::Asc) => {
-                query.order_by(resets::reference_origin.asc())
-            }
-            (ResetSortField::ReferenceOrigin, Direction::Desc) => {
-                query.order_by(resets::reference_origin.desc())
-            }
-        };
-        match sort.direction {
-            Direction::Asc => query.then_order_by(resets::id.asc()),
-            Direction::Desc => query.then_order_by(resets::id.desc()),
+        }
+    }};
+}
+
+/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
+macro_rules! after {
+    ($query:expr, $sort:expr, $after:expr) => {{
+        let sort: ResetSort = $sort;
+        let query = $query;
+        match $after {
+            None => query,
+            Some(key) => match (sort.field, key.value) {
+                (ResetSortField::Id, _) => match sort.direction {
+                    Direction::Asc => query.filter(resets::id.gt(key.id)),
+                    Direction::Desc => query.filter(resets::id.lt(key.id)),
+                },
+                (ResetSortField::CreatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        resets::created_at,
+                        value,
+                        resets::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (ResetSortField::UpdatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        resets::updated_at,
+                        value,
+                        resets::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (ResetSortField::Reference, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        resets::reference,
+                        value,
+                        resets::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (ResetSortField::ReferenceOrigin, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        resets::reference_origin,
+                        value,
+                        resets::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                // A signed cursor's value always fits its sort; a mismatch matches nothing.
+                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
+            },
         }
     }};
 }
@@ -229,12 +291,14 @@ pub async fn list(
     window: PageWindow,
 ) -> DbResult<Vec<PasswordReset>> {
     Ok(db_run!(conn, |c| {
-        sorted!(filtered!(mode, filter), sort)
-            .select(PasswordReset::as_select())
-            .offset(window.offset)
-            .limit(window.limit)
-            .load(c)
-            .await
+        sorted!(
+            after!(filtered!(mode, filter), sort, window.after.clone()),
+            sort
+        )
+        .select(PasswordReset::as_select())
+        .limit(window.limit)
+        .load(c)
+        .await
     })?)
 }
 

@@ -174,20 +174,32 @@ impl WebhookQuery {
         #[graphql(desc = "Page size: 1 to 25, default 10.")] first: Option<i32>,
         #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ListConnection<WebhookNode>> {
-        let window = pagination::window(first, after.as_deref(), "").or_graphql()?;
+        let sort = sort_from(sort);
+        let state = state(ctx);
+        let cursors = state.signer.cursor_key();
+        let scope = sort.scope();
+        let window = pagination::window(cursors, first, after.as_deref(), "", &scope, sort.kind())
+            .or_graphql()?;
         let filter = filter_from(filter.unwrap_or_default());
         let with_total = ctx.look_ahead().field("totalCount").exists();
         let (page, total) = webhooks::list(
-            &state(ctx).db,
+            &state.db,
             principal(ctx)?,
             &filter,
-            sort_from(sort),
+            sort,
             window,
             with_total,
         )
         .await
         .or_graphql()?;
-        Ok(pagination::connection(page, total, WebhookNode::read))
+        Ok(pagination::connection(
+            cursors,
+            &scope,
+            page,
+            total,
+            |r| sort.key(r),
+            WebhookNode::read,
+        ))
     }
 }
 

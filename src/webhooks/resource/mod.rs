@@ -19,7 +19,7 @@ pub use validate::{CallbackRules, INCLUDABLE, MAX_CALLBACK_URL_CHARS, MAX_NAME_C
 
 use crate::db::DbError;
 use crate::db::schema::{event_callbacks, webhooks};
-use crate::listing::{Direction, FieldProblem};
+use crate::listing::{Direction, FieldProblem, Keyset, SortKind, SortValue};
 
 /// How long a rotated-away secret still signs, beside the new one: receivers have a day
 /// to switch.
@@ -177,6 +177,41 @@ pub struct WebhookSort {
     pub field: WebhookSortField,
     /// The direction.
     pub direction: Direction,
+}
+
+impl WebhookSort {
+    /// The list and sort a cursor of this order belongs to: a cursor is valid only here.
+    pub fn scope(&self) -> String {
+        crate::listing::scope("webhooks", &self.field, self.direction)
+    }
+
+    /// The kind of value the sort field holds.
+    pub fn kind(&self) -> SortKind {
+        match self.field {
+            WebhookSortField::Id => SortKind::Id,
+            WebhookSortField::CreatedAt => SortKind::Time,
+            WebhookSortField::UpdatedAt => SortKind::Time,
+            WebhookSortField::Name => SortKind::Text,
+            WebhookSortField::Reference => SortKind::NullableText,
+            WebhookSortField::ReferenceOrigin => SortKind::NullableText,
+        }
+    }
+
+    /// Where `record` stands in this order.
+    pub fn key(&self, record: &Webhook) -> Keyset {
+        let value = match self.field {
+            WebhookSortField::Id => SortValue::Id,
+            WebhookSortField::CreatedAt => SortValue::Time(record.created_at),
+            WebhookSortField::UpdatedAt => SortValue::Time(record.updated_at),
+            WebhookSortField::Name => SortValue::Text(Some(record.name.clone())),
+            WebhookSortField::Reference => SortValue::Text(record.reference.clone()),
+            WebhookSortField::ReferenceOrigin => SortValue::Text(record.reference_origin.clone()),
+        };
+        Keyset {
+            value,
+            id: record.id.clone(),
+        }
+    }
 }
 
 /// Why a webhook operation failed.

@@ -11,7 +11,7 @@ use crate::auth::Mode;
 use crate::db::schema::{event_callbacks, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow};
+use crate::listing::{Direction, PageWindow, SortValue};
 
 /// A webhook row to insert.
 #[derive(Debug, Insertable)]
@@ -106,43 +106,120 @@ macro_rules! filtered {
     }};
 }
 
+/// Orders a filtered query by the sort, ties broken by id in the same direction.
 macro_rules! sorted {
     ($query:expr, $sort:expr) => {{
         let sort: WebhookSort = $sort;
         let query = $query;
-        let query = match (sort.field, sort.direction) {
-            (WebhookSortField::Id, Direction::Asc) => query.order_by(webhooks::id.asc()),
-            (WebhookSortField::Id, Direction::Desc) => query.order_by(webhooks::id.desc()),
-            (WebhookSortField::CreatedAt, Direction::Asc) => {
-                query.order_by(webhooks::created_at.asc())
+        match sort.field {
+            WebhookSortField::Id => match sort.direction {
+                Direction::Asc => query.order_by(webhooks::id.asc()),
+                Direction::Desc => query.order_by(webhooks::id.desc()),
+            },
+            WebhookSortField::CreatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(webhooks::created_at.asc())
+                    .then_order_by(webhooks::id.asc()),
+                Direction::Desc => query
+                    .order_by(webhooks::created_at.desc())
+                    .then_order_by(webhooks::id.desc()),
+            },
+            WebhookSortField::UpdatedAt => match sort.direction {
+                Direction::Asc => query
+                    .order_by(webhooks::updated_at.asc())
+                    .then_order_by(webhooks::id.asc()),
+                Direction::Desc => query
+                    .order_by(webhooks::updated_at.desc())
+                    .then_order_by(webhooks::id.desc()),
+            },
+            WebhookSortField::Name => match sort.direction {
+                Direction::Asc => query
+                    .order_by(webhooks::name.asc())
+                    .then_order_by(webhooks::id.asc()),
+                Direction::Desc => query
+                    .order_by(webhooks::name.desc())
+                    .then_order_by(webhooks::id.desc()),
+            },
+            WebhookSortField::Reference => {
+                crate::order_nullable!(query, webhooks::reference, webhooks::id, sort.direction)
             }
-            (WebhookSortField::CreatedAt, Direction::Desc) => {
-                query.order_by(webhooks::created_at.desc())
+            WebhookSortField::ReferenceOrigin => {
+                crate::order_nullable!(
+                    query,
+                    webhooks::reference_origin,
+                    webhooks::id,
+                    sort.direction
+                )
             }
-            (WebhookSortField::UpdatedAt, Direction::Asc) => {
-                query.order_by(webhooks::updated_at.asc())
-            }
-            (WebhookSortField::UpdatedAt, Direction::Desc) => {
-                query.order_by(webhooks::updated_at.desc())
-            }
-            (WebhookSortField::Name, Direction::Asc) => query.order_by(webhooks::name.asc()),
-            (WebhookSortField::Name, Direction::Desc) => query.order_by(webhooks::name.desc()),
-            (WebhookSortField::Reference, Direction::Asc) => {
-                query.order_by(webhooks::reference.asc())
-            }
-            (WebhookSortField::Reference, Direction::Desc) => {
-                query.order_by(webhooks::reference.desc())
-            }
-            (WebhookSortField::ReferenceOrigin, Direction::Asc) => {
-                query.order_by(webhooks::reference_origin.asc())
-            }
-            (WebhookSortField::ReferenceOrigin, Direction::Desc) => {
-                query.order_by(webhooks::reference_origin.desc())
-            }
-        };
-        match sort.direction {
-            Direction::Asc => query.then_order_by(webhooks::id.asc()),
-            Direction::Desc => query.then_order_by(webhooks::id.desc()),
+        }
+    }};
+}
+
+/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
+macro_rules! after {
+    ($query:expr, $sort:expr, $after:expr) => {{
+        let sort: WebhookSort = $sort;
+        let query = $query;
+        match $after {
+            None => query,
+            Some(key) => match (sort.field, key.value) {
+                (WebhookSortField::Id, _) => match sort.direction {
+                    Direction::Asc => query.filter(webhooks::id.gt(key.id)),
+                    Direction::Desc => query.filter(webhooks::id.lt(key.id)),
+                },
+                (WebhookSortField::CreatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        webhooks::created_at,
+                        value,
+                        webhooks::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (WebhookSortField::UpdatedAt, SortValue::Time(value)) => {
+                    crate::after_key!(
+                        query,
+                        webhooks::updated_at,
+                        value,
+                        webhooks::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (WebhookSortField::Name, SortValue::Text(Some(value))) => {
+                    crate::after_key!(
+                        query,
+                        webhooks::name,
+                        value,
+                        webhooks::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (WebhookSortField::Reference, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        webhooks::reference,
+                        value,
+                        webhooks::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                (WebhookSortField::ReferenceOrigin, SortValue::Text(value)) => {
+                    crate::after_nullable_key!(
+                        query,
+                        webhooks::reference_origin,
+                        value,
+                        webhooks::id,
+                        key.id,
+                        sort.direction
+                    )
+                }
+                // A signed cursor's value always fits its sort; a mismatch matches nothing.
+                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
+            },
         }
     }};
 }
@@ -182,12 +259,14 @@ pub async fn list(
     window: PageWindow,
 ) -> DbResult<Vec<Webhook>> {
     Ok(db_run!(conn, |c| {
-        sorted!(filtered!(mode, filter), sort)
-            .select(Webhook::as_select())
-            .offset(window.offset)
-            .limit(window.limit)
-            .load(c)
-            .await
+        sorted!(
+            after!(filtered!(mode, filter), sort, window.after.clone()),
+            sort
+        )
+        .select(Webhook::as_select())
+        .limit(window.limit)
+        .load(c)
+        .await
     })?)
 }
 
