@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
 use crate::auth::Mode;
+use crate::db::explain::ExplainAnalyze;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
@@ -409,4 +410,29 @@ pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
         .await
     })?;
     Ok(deleted == 1)
+}
+
+/// [`list`]'s statement run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, its
+/// plan as JSON (none on SQLite): how a test sees the rows a page reads. Built by the same
+/// macros as [`list`], so it is the same statement.
+pub async fn explain_list(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    window: PageWindow,
+) -> DbResult<Option<serde_json::Value>> {
+    let Conn::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let c: &mut &crate::db::PgConn = &mut &**c;
+    let query = sorted!(
+        after!(filtered!(mode, filter), sort, window.after.clone()),
+        sort
+    )
+    .select(Customer::as_select())
+    .limit(window.limit);
+    let plan: String = ExplainAnalyze(query).get_result(c).await?;
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap_or_default();
+    Ok(Some(plan[0].clone()))
 }

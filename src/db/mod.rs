@@ -7,6 +7,7 @@
 
 mod cached_sql;
 mod connect;
+pub mod explain;
 mod files;
 pub mod json;
 pub mod keyset;

@@ -18,6 +18,8 @@ mod fragment_cost;
 mod fuzz;
 mod fuzz_input;
 mod integrator_fields;
+mod keyset_cost;
+mod keyset_pagination;
 mod limits;
 mod login_throttle;
 mod memory_bounds;

@@ -1,0 +1,12 @@
+DROP INDEX webhooks_mode_updated_at;
+DROP INDEX webhooks_mode_reference_origin;
+DROP INDEX webhooks_mode_reference;
+DROP INDEX webhooks_mode_name;
+DROP INDEX customer_password_resets_mode_updated_at;
+DROP INDEX customer_password_resets_mode_reference_origin;
+DROP INDEX customer_password_resets_mode_reference;
+CREATE INDEX customer_password_resets_mode_reference ON customer_password_resets (mode, reference);
+DROP INDEX customers_mode_updated_at;
+DROP INDEX customers_mode_reference_origin;
+DROP INDEX customers_mode_reference;
+CREATE INDEX customers_mode_reference ON customers (mode, reference);
