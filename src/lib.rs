@@ -95,6 +95,15 @@ impl App {
         if let Err(error) = db.refresh_planner_statistics().await {
             tracing::warn!(%error, "planner statistics not refreshed");
         }
+        match db.missing_trigram_indexes().await {
+            Ok(missing) if !missing.is_empty() => tracing::warn!(
+                ?missing,
+                "no trigram indexes (pg_trgm unavailable when migrating): the ...Cont \
+                 filters answer right but read every row of the mode"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "trigram indexes not checked"),
+        }
         let signer = TokenSigner::load(&db, config.token_signing_key.as_ref()).await?;
         let outbox_key = webhooks::outbox::outbox_key(
             &db,

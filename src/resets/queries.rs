@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
 use crate::auth::{Mode, secrets};
-use crate::db::json::rg_json_contains;
+use crate::db::json::json_contains;
 use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
@@ -98,7 +98,7 @@ macro_rules! filtered {
         }
         if let Some(fragment) = &filter.metadata_jcont {
             let fragment = serde_json::Value::Object(fragment.clone()).to_string();
-            query = query.filter(rg_json_contains(resets::metadata, fragment));
+            query = query.filter(json_contains(resets::metadata, fragment));
         }
         query
     }};

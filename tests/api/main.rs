@@ -13,6 +13,7 @@ mod client_ip;
 mod customers;
 mod database_faults;
 mod deep_nesting;
+mod filter_indexes;
 mod final_password;
 mod fragment_cost;
 mod fuzz;
