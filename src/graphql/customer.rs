@@ -10,7 +10,7 @@ use super::error::{ApiError, GraphqlResult};
 use super::guards::{
     INTEGRATION, INTEGRATION_OR_CUSTOMER, INTEGRATION_OR_SALES_CHANNEL, RoleGuard, principal, state,
 };
-use super::loaders::ResetsByCustomerLoader;
+use super::loaders::{ResetCountLoader, ResetPageKey, ResetPagesLoader};
 use super::pagination::{self, ListConnection};
 use super::password_slots::{Declared, PasswordSlot};
 use super::reset::ResetNode;
@@ -104,36 +104,41 @@ impl CustomerNode {
             NESTED_SORT.kind(),
         )
         .or_graphql()?;
-        let loader = ctx.data_unchecked::<DataLoader<ResetsByCustomerLoader>>();
-        let all = loader
-            .load_one(self.0.id.clone())
-            .await
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("loading resets: {e}")).into_graphql())?
-            .unwrap_or_default();
-        let total = all.len() as i64;
-        // The loader gives them newest first (creation time, then id, descending): the
-        // page starts at the first one below the cursor's key.
-        let start = match &window.after {
+        let after = match &window.after {
             Some(Keyset {
                 value: SortValue::Time(time),
                 id,
-            }) => all
-                .iter()
-                .position(|r| (r.created_at, r.id.as_str()) < (*time, id.as_str()))
-                .unwrap_or(all.len()),
-            _ => 0,
+            }) => Some((*time, id.clone())),
+            _ => None,
         };
-        let items = all
-            .iter()
-            .skip(start)
-            .take(window.probe().limit as usize)
-            .cloned()
-            .collect();
+        let key = ResetPageKey {
+            customer_id: self.0.id.clone(),
+            after,
+            limit: window.probe().limit,
+        };
+        let loading = |e: Arc<crate::db::DbError>| {
+            ApiError::Internal(anyhow::anyhow!("loading resets: {e}")).into_graphql()
+        };
+        let pages = ctx.data_unchecked::<DataLoader<ResetPagesLoader>>();
+        let items = pages
+            .load_one(key)
+            .await
+            .map_err(loading)?
+            .map(|page| page.to_vec())
+            .unwrap_or_default();
+        let total = match ctx.look_ahead().field("totalCount").exists() {
+            true => {
+                let counts = ctx.data_unchecked::<DataLoader<ResetCountLoader>>();
+                let count = counts.load_one(self.0.id.clone()).await.map_err(loading)?;
+                Some(count.unwrap_or_default())
+            }
+            false => None,
+        };
         Ok(pagination::connection(
             cursors,
             &scope,
             window.page(items),
-            Some(total),
+            total,
             |r| NESTED_SORT.key(r),
             ResetNode::read,
         ))

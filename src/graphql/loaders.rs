@@ -1,6 +1,7 @@
 //! DataLoaders, made per request for the caller's mode (never shared across requests or
-//! modes): the customer of each reset, and the resets of each customer, each in one query
-//! per batch whatever the page size.
+//! modes): the customer of each reset, a page of each customer's resets and their
+//! counts, each in one query per batch whatever the page size (a page of resets reads at
+//! most the page per customer).
 //!
 //! Their values are shared (`Arc`): a DataLoader hands each caller its own clone of the
 //! value, and a list of 25 resets would otherwise copy every string of 25 customers.
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::NaiveDateTime;
 
 use crate::auth::Mode;
 use crate::customers::{Customer, queries as customer_queries};
@@ -22,30 +24,59 @@ pub struct CustomerLoader {
     mode: Mode,
 }
 
-/// Loads every reset of a customer, newest first.
-pub struct ResetsByCustomerLoader {
+/// Loads one page of a customer's resets, newest first.
+pub struct ResetPagesLoader {
     db: Db,
     mode: Mode,
 }
 
-/// The loaders of one request.
-pub fn for_request(
-    db: &Db,
+/// Counts a customer's resets (for `totalCount`, only when asked for).
+pub struct ResetCountLoader {
+    db: Db,
     mode: Mode,
-) -> (
-    DataLoader<CustomerLoader>,
-    DataLoader<ResetsByCustomerLoader>,
-) {
-    (
-        batching(CustomerLoader {
+}
+
+/// Where a page of a customer's resets starts: after this creation time and id.
+pub type PageStart = Option<(NaiveDateTime, String)>;
+
+/// Which page of whose resets: keys of one batch that share the page arguments are read
+/// in one statement; different windows never share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResetPageKey {
+    /// The customer.
+    pub customer_id: String,
+    /// The creation time and id the page starts after.
+    pub after: PageStart,
+    /// At most this many resets.
+    pub limit: i64,
+}
+
+/// The loaders of one request.
+pub struct RequestLoaders {
+    /// Customers by id.
+    pub customers: DataLoader<CustomerLoader>,
+    /// Pages of resets by customer.
+    pub reset_pages: DataLoader<ResetPagesLoader>,
+    /// Reset counts by customer.
+    pub reset_counts: DataLoader<ResetCountLoader>,
+}
+
+/// The loaders of one request.
+pub fn for_request(db: &Db, mode: Mode) -> RequestLoaders {
+    RequestLoaders {
+        customers: batching(CustomerLoader {
             db: db.clone(),
             mode,
         }),
-        batching(ResetsByCustomerLoader {
+        reset_pages: batching(ResetPagesLoader {
             db: db.clone(),
             mode,
         }),
-    )
+        reset_counts: batching(ResetCountLoader {
+            db: db.clone(),
+            mode,
+        }),
+    }
 }
 
 /// A loader that fetches as soon as the request's task yields. No delay: the sibling
@@ -53,7 +84,11 @@ pub fn for_request(
 /// can run, so the batch is already whole. The default 1 ms wait only added latency (and
 /// a timer thread's wake-up) to every nested list; tests/api/statements.rs checks that the
 /// batches stay whole.
-fn batching<L: Loader<String>>(loader: L) -> DataLoader<L> {
+fn batching<K, L>(loader: L) -> DataLoader<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
     DataLoader::new(loader, tokio::spawn).delay(Duration::ZERO)
 }
 
@@ -71,29 +106,65 @@ impl Loader<String> for CustomerLoader {
     }
 }
 
-impl Loader<String> for ResetsByCustomerLoader {
+impl Loader<ResetPageKey> for ResetPagesLoader {
     type Value = Arc<[PasswordReset]>;
     type Error = Arc<DbError>;
 
     async fn load(
         &self,
-        customer_ids: &[String],
-    ) -> Result<HashMap<String, Arc<[PasswordReset]>>, Self::Error> {
-        let mut conn = self.db.read().await?;
-        let resets = reset_queries::for_customers(&mut conn, self.mode, customer_ids).await?;
-        let mut by_customer: HashMap<String, Vec<PasswordReset>> = customer_ids
-            .iter()
-            .map(|id| (id.clone(), Vec::new()))
-            .collect();
-        for reset in resets {
-            by_customer
-                .entry(reset.customer_id.clone())
+        keys: &[ResetPageKey],
+    ) -> Result<HashMap<ResetPageKey, Arc<[PasswordReset]>>, Self::Error> {
+        let mut windows: HashMap<(&PageStart, i64), Vec<String>> = HashMap::new();
+        for key in keys {
+            windows
+                .entry((&key.after, key.limit))
                 .or_default()
-                .push(reset);
+                .push(key.customer_id.clone());
         }
-        Ok(by_customer
-            .into_iter()
-            .map(|(id, resets)| (id, Arc::from(resets)))
-            .collect())
+        let mut conn = self.db.read().await?;
+        let mut pages = HashMap::with_capacity(keys.len());
+        for ((after, limit), customer_ids) in windows {
+            let resets = reset_queries::page_for_customers(
+                &mut conn,
+                self.mode,
+                &customer_ids,
+                after.as_ref(),
+                limit,
+            )
+            .await?;
+            let mut by_customer: HashMap<String, Vec<PasswordReset>> = customer_ids
+                .into_iter()
+                .map(|id| (id, Vec::new()))
+                .collect();
+            for reset in resets {
+                by_customer
+                    .entry(reset.customer_id.clone())
+                    .or_default()
+                    .push(reset);
+            }
+            for (customer_id, resets) in by_customer {
+                let key = ResetPageKey {
+                    customer_id,
+                    after: after.clone(),
+                    limit,
+                };
+                pages.insert(key, Arc::from(resets));
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl Loader<String> for ResetCountLoader {
+    type Value = i64;
+    type Error = Arc<DbError>;
+
+    async fn load(&self, customer_ids: &[String]) -> Result<HashMap<String, i64>, Self::Error> {
+        let mut conn = self.db.read().await?;
+        let counts = reset_queries::count_for_customers(&mut conn, self.mode, customer_ids).await?;
+        let mut by_customer: HashMap<String, i64> =
+            customer_ids.iter().map(|id| (id.clone(), 0)).collect();
+        by_customer.extend(counts);
+        Ok(by_customer)
     }
 }

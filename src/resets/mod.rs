@@ -23,7 +23,7 @@ use crate::listing::{Direction, FieldProblem, Keyset, SortKind, SortValue};
 pub const MAX_FAILED_ATTEMPTS: i32 = 5;
 
 /// A stored reset (never its token, of which only a digest is kept).
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = customer_password_resets)]
 pub struct PasswordReset {
     /// Opaque random id.

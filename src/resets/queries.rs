@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
@@ -265,18 +265,136 @@ pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Pass
     })?)
 }
 
-/// Every reset of these customers, newest first (for the per-customer data loader).
-pub async fn for_customers(
+/// The columns of [`PasswordReset`], as [`page_for_customers`]'s SQL text names them.
+const RESET_COLUMNS: &str = "id, mode, customer_id, customer_email, expires_at, \
+    reset_password_at, failed_attempts, reference, reference_origin, metadata, created_at, \
+    updated_at";
+
+/// [`page_for_customers`]'s SQL text: one bounded branch per customer, joined by
+/// `UNION ALL`, each branch a subquery (SQLite allows `ORDER BY` and `LIMIT` in a
+/// compound's members only so; PostgreSQL needs its alias). Parameters are numbered in
+/// order of first appearance, which both databases read alike (see
+/// `crate::webhooks::outbox::queries`).
+fn page_for_customers_sql(customers: usize, after: bool) -> String {
+    let mut next = 0;
+    let mut param = || {
+        next += 1;
+        format!("${next}")
+    };
+    let branches: Vec<String> = (0..customers)
+        .map(|n| {
+            let (customer, mode) = (param(), param());
+            let after = match after {
+                true => {
+                    let (before, at, id) = (param(), param(), param());
+                    format!(" AND (created_at < {before} OR (created_at = {at} AND id < {id}))")
+                }
+                false => String::new(),
+            };
+            let limit = param();
+            format!(
+                "SELECT {RESET_COLUMNS} FROM (SELECT {RESET_COLUMNS} FROM customer_password_resets \
+                 WHERE customer_id = {customer} AND mode = {mode}{after} \
+                 ORDER BY created_at DESC, id DESC LIMIT {limit}) AS page{n}"
+            )
+        })
+        .collect();
+    format!(
+        "{} ORDER BY created_at DESC, id DESC",
+        branches.join(" UNION ALL ")
+    )
+}
+
+/// [`page_for_customers`]'s statement with its parameters bound (a macro, so that each
+/// backend's arm and [`explain_page_for_customers`] build the very same one).
+macro_rules! page_for_customers_query {
+    ($mode:expr, $customer_ids:expr, $after:expr, $limit:expr) => {{
+        let sql = page_for_customers_sql($customer_ids.len(), $after.is_some());
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for customer_id in $customer_ids {
+            query = query
+                .bind::<Text, _>(customer_id.clone())
+                .bind::<Text, _>($mode.as_str());
+            if let Some((time, id)) = $after {
+                query = query
+                    .bind::<Timestamp, _>(*time)
+                    .bind::<Timestamp, _>(*time)
+                    .bind::<Text, _>(id.clone());
+            }
+            query = query.bind::<BigInt, _>($limit);
+        }
+        query
+    }};
+}
+
+/// One page of each of these customers' resets, newest first: at most `limit` per
+/// customer, after `after` (creation time and id) when given, in one statement that reads
+/// no more than that per customer (one bounded branch each, served by the
+/// `(customer_id, created_at)` index), however many resets a customer has. Both
+/// databases run it (SQLite has no `LATERAL`; a window function would still read every
+/// row; `id IN (…) OR id IN (…)` made PostgreSQL scan the table).
+pub async fn page_for_customers(
     conn: &mut Conn,
     mode: Mode,
     customer_ids: &[String],
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
 ) -> DbResult<Vec<PasswordReset>> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(db_run!(conn, |c| {
+        page_for_customers_query!(mode, customer_ids, after, limit)
+            .load(c)
+            .await
+    })?)
+}
+
+/// [`page_for_customers`]'s statement under `EXPLAIN (ANALYZE, FORMAT JSON)` on
+/// PostgreSQL, its plan as JSON (none on SQLite): how a test sees the rows it reads.
+pub async fn explain_page_for_customers(
+    conn: &mut Conn,
+    mode: Mode,
+    customer_ids: &[String],
+    limit: i64,
+) -> DbResult<Option<serde_json::Value>> {
+    let Conn::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let c: &mut &crate::db::PgConn = &mut &**c;
+    let sql = format!(
+        "EXPLAIN (ANALYZE, FORMAT JSON) {}",
+        page_for_customers_sql(customer_ids.len(), false)
+    );
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for customer_id in customer_ids {
+        query = query
+            .bind::<Text, _>(customer_id.clone())
+            .bind::<Text, _>(mode.as_str())
+            .bind::<BigInt, _>(limit);
+    }
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        plan: String,
+    }
+    let plan: Plan = query.get_result(c).await?;
+    let plan: serde_json::Value = serde_json::from_str(&plan.plan).unwrap_or_default();
+    Ok(Some(plan[0].clone()))
+}
+
+/// How many resets each of these customers has (those with none are left out).
+pub async fn count_for_customers(
+    conn: &mut Conn,
+    mode: Mode,
+    customer_ids: &[String],
+) -> DbResult<Vec<(String, i64)>> {
     Ok(db_run!(conn, |c| {
         resets::table
             .filter(resets::customer_id.eq_any(customer_ids))
             .filter(resets::mode.eq(mode.as_str()))
-            .order_by((resets::created_at.desc(), resets::id.desc()))
-            .select(PasswordReset::as_select())
+            .group_by(resets::customer_id)
+            .select((resets::customer_id, diesel::dsl::count_star()))
             .load(c)
             .await
     })?)

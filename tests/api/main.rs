@@ -37,6 +37,7 @@ mod refresh_tokens;
 mod reset_budgets;
 mod reset_filters;
 mod reset_flow;
+mod reset_pages;
 mod reset_password_fields;
 mod reset_permissions;
 mod reset_tokens;

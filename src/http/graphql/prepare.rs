@@ -143,9 +143,13 @@ pub(super) fn prepare(
         request = request.disable_introspection();
     }
     if let Caller::Authenticated(principal) = caller {
-        let (customers, resets) = crate::graphql::loaders::for_request(&state.db, principal.mode);
+        let loaders = crate::graphql::loaders::for_request(&state.db, principal.mode);
         let callbacks = crate::graphql::webhook::callbacks_loader(&state.db);
-        request = request.data(customers).data(resets).data(callbacks);
+        request = request
+            .data(loaders.customers)
+            .data(loaders.reset_pages)
+            .data(loaders.reset_counts)
+            .data(callbacks);
     }
     Ok(Prepared {
         request: request.data(caller.clone()).data(state.clone()),
