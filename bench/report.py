@@ -245,13 +245,14 @@ def targets(runs):
 PEER_SCENARIOS = {
     "a": ("(a) a page of 25 resets with their customers",
           "`customerPasswordResets(first: 25)` with `customer { id email }`",
-          "`allCustomerPasswordResets(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC])` "
+          "`allCustomerPasswordResets(first: 25, condition: {mode: \"test\"}, orderBy: "
+          "[CREATED_AT_ASC, ROW_ID_ASC])` "
           "with `customerByCustomerId`"),
     "b": ("(b) 25 customers with their first 5 resets each",
           "`customers(first: 25)` with `passwordResets(first: 5)`",
-          "`allCustomers(first: 25, orderBy: [CREATED_AT_ASC, ROW_ID_ASC])` with "
-          "`customerPasswordResetsByCustomerId(first: 5, orderBy: [CREATED_AT_DESC, "
-          "ROW_ID_DESC])`"),
+          "`allCustomers(first: 25, condition: {mode: \"test\"}, orderBy: [CREATED_AT_ASC, "
+          "ROW_ID_ASC])` with `customerPasswordResetsByCustomerId(first: 5, condition: "
+          "{mode: \"test\"}, orderBy: [CREATED_AT_DESC, ROW_ID_DESC])`"),
     "c": ("(c) one reset by id with its customer",
           "`customerPasswordReset(id)` with `customer { id email }`",
           "`customerPasswordResetByRowId(rowId)` with `customerByCustomerId`"),
