@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 
 use super::DeliveryState;
 use crate::db::schema::{event_callbacks, webhook_deliveries, webhooks};
-use crate::db::{Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
 use crate::resets::MAX_FAILED_ATTEMPTS;
 use crate::webhooks::resource::CircuitState;
@@ -79,6 +79,8 @@ pub async fn claim(
             .bind::<Timestamp, _>(now)
             .bind::<Text, _>(&skipped)
             .bind::<BigInt, _>(limit)
+            // Prepared once per connection: the text has one form per backend.
+            .cached_sql()
             .load(c)
             .await
     })?)
@@ -254,6 +256,8 @@ pub async fn forget_tokens(
             .bind::<Timestamp, _>(now)
             .bind::<Integer, _>(MAX_FAILED_ATTEMPTS)
             .bind::<Nullable<Text>, _>(scope_id)
+            // Prepared once per connection: one text per scope.
+            .cached_sql()
             .execute(c)
             .await
     })?)
