@@ -1,7 +1,7 @@
 //! The `Customer` type and its root fields. Resolvers parse, call the customers module and
 //! map the result; the rules live in `crate::customers`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
@@ -90,17 +90,13 @@ impl CustomerNode {
         #[graphql(desc = "Return records after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ListConnection<ResetNode>> {
         let cursors = state(ctx).signer.cursor_key();
-        let scope = crate::listing::scope(
-            "customer.passwordResets",
-            &NESTED_SORT.field,
-            NESTED_SORT.direction,
-        );
+        let scope: &str = &NESTED_SCOPE;
         let window = pagination::window(
             cursors,
             first,
             after.as_deref(),
             "/passwordResets",
-            &scope,
+            scope,
             NESTED_SORT.kind(),
         )
         .or_graphql()?;
@@ -124,7 +120,7 @@ impl CustomerNode {
             .load_one(key)
             .await
             .map_err(loading)?
-            .map(|page| page.to_vec())
+            .map(|page| Arc::try_unwrap(page).unwrap_or_else(|shared| shared.as_ref().clone()))
             .unwrap_or_default();
         let total = match ctx.look_ahead().field("totalCount").exists() {
             true => {
@@ -135,8 +131,7 @@ impl CustomerNode {
             false => None,
         };
         Ok(pagination::connection(
-            cursors,
-            &scope,
+            NESTED_SCOPE.clone(),
             window.page(items),
             total,
             |r| NESTED_SORT.key(r),
@@ -144,6 +139,15 @@ impl CustomerNode {
         ))
     }
 }
+
+/// The list and order of `Customer.passwordResets`, which its cursors are made for.
+static NESTED_SCOPE: LazyLock<Arc<str>> = LazyLock::new(|| {
+    Arc::from(crate::listing::scope(
+        "customer.passwordResets",
+        &NESTED_SORT.field,
+        NESTED_SORT.direction,
+    ))
+});
 
 /// The order of `Customer.passwordResets`: newest first.
 const NESTED_SORT: ResetSort = ResetSort {
@@ -333,8 +337,7 @@ impl CustomerQuery {
         .await
         .or_graphql()?;
         Ok(pagination::connection(
-            cursors,
-            &scope,
+            Arc::from(scope.as_str()),
             page,
             total,
             |c| sort.key(c),

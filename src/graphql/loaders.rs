@@ -107,13 +107,15 @@ impl Loader<String> for CustomerLoader {
 }
 
 impl Loader<ResetPageKey> for ResetPagesLoader {
-    type Value = Arc<[PasswordReset]>;
+    // An `Arc<Vec<_>>` rather than `Arc<[_]>`: its one reader takes the page back without
+    // copying the resets when the loader has let go of it (`Arc::try_unwrap`).
+    type Value = Arc<Vec<PasswordReset>>;
     type Error = Arc<DbError>;
 
     async fn load(
         &self,
         keys: &[ResetPageKey],
-    ) -> Result<HashMap<ResetPageKey, Arc<[PasswordReset]>>, Self::Error> {
+    ) -> Result<HashMap<ResetPageKey, Arc<Vec<PasswordReset>>>, Self::Error> {
         let mut windows: HashMap<(&PageStart, i64), Vec<String>> = HashMap::new();
         for key in keys {
             windows
@@ -148,7 +150,7 @@ impl Loader<ResetPageKey> for ResetPagesLoader {
                     after: after.clone(),
                     limit,
                 };
-                pages.insert(key, Arc::from(resets));
+                pages.insert(key, Arc::new(resets));
             }
         }
         Ok(pages)

@@ -75,16 +75,40 @@ impl<N: OutputType> ListEdge<N> {
 
 /// Where a page stands in its list.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct PageInfo {
     /// True when records come before this page.
     pub has_previous_page: bool,
     /// True when records follow this page.
     pub has_next_page: bool,
+    /// The key of the page's first record: its cursor, encoded only when asked for.
+    #[graphql(skip)]
+    pub start: Option<Keyset>,
+    /// The key of the page's last record.
+    #[graphql(skip)]
+    pub end: Option<Keyset>,
+    /// The list and order the keys belong to.
+    #[graphql(skip)]
+    pub scope: Arc<str>,
+}
+
+#[ComplexObject]
+impl PageInfo {
     /// The cursor of the page's first record.
-    pub start_cursor: Option<String>,
+    async fn start_cursor(&self, ctx: &Context<'_>) -> Option<String> {
+        let cursors = state(ctx).signer.cursor_key();
+        self.start
+            .as_ref()
+            .map(|key| cursors.encode(&self.scope, key))
+    }
+
     /// The cursor of the page's last record: pass it as `after` for the next page.
-    pub end_cursor: Option<String>,
+    async fn end_cursor(&self, ctx: &Context<'_>) -> Option<String> {
+        let cursors = state(ctx).signer.cursor_key();
+        self.end
+            .as_ref()
+            .map(|key| cursors.encode(&self.scope, key))
+    }
 }
 
 /// The window that `first` and `after` ask for in the list and order `scope`, whose sort
@@ -123,8 +147,7 @@ pub fn window(
 /// The connection for one page of records mapped to their GraphQL type, each keyed by
 /// `key` in the order `scope`; `total` is zero when the client did not ask for it.
 pub fn connection<T, N>(
-    cursors: &CursorKey,
-    scope: &str,
+    scope: Arc<str>,
     page: Page<T>,
     total: Option<i64>,
     key: impl Fn(&T) -> Keyset,
@@ -134,7 +157,6 @@ where
     N: OutputType,
     ListEdge<N>: OutputType,
 {
-    let scope: Arc<str> = Arc::from(scope);
     let edges: Vec<ListEdge<N>> = page
         .items
         .into_iter()
@@ -148,8 +170,9 @@ where
         page_info: PageInfo {
             has_previous_page: page.has_previous,
             has_next_page: page.has_next,
-            start_cursor: edges.first().map(|e| cursors.encode(&scope, &e.key)),
-            end_cursor: edges.last().map(|e| cursors.encode(&scope, &e.key)),
+            start: edges.first().map(|e| e.key.clone()),
+            end: edges.last().map(|e| e.key.clone()),
+            scope,
         },
         edges,
         total_count: total.unwrap_or_default(),

@@ -1,6 +1,8 @@
 //! The `CustomerPasswordReset` type and its root fields. Resolvers parse, call the resets
 //! module and map the result; the rules live in `crate::resets`.
 
+use std::sync::Arc;
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use secrecy::SecretString;
@@ -14,8 +16,9 @@ use super::password_slots::{Declared, PasswordSlot};
 use super::redemption_fields::RedemptionField;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta, SortDirection};
 use crate::auth::password::Password;
+use crate::customers::Customer;
 use crate::rate_limits::Scope;
-use crate::resets::{self, PasswordReset, ResetError, ResetStatus};
+use crate::resets::{self, ListExtras, ListedReset, PasswordReset, ResetError, ResetStatus};
 
 /// A customer password reset: created by an integration for a customer's email, redeemed
 /// once with its token and a new password within its lifetime (6 hours by default).
@@ -23,12 +26,28 @@ pub struct ResetNode {
     reset: PasswordReset,
     /// The token in clear: only in the answer to `createCustomerPasswordReset`.
     token: Option<SecretString>,
+    /// The customer, when the list that read the reset joined it; otherwise the
+    /// request's customer loader reads it.
+    customer: Option<Arc<Customer>>,
 }
 
 impl ResetNode {
     /// A reset as read back (no token).
     pub fn read(reset: PasswordReset) -> ResetNode {
-        ResetNode { reset, token: None }
+        ResetNode {
+            reset,
+            token: None,
+            customer: None,
+        }
+    }
+
+    /// A reset read by a list, with its customer when the list joined it.
+    fn listed((reset, customer): ListedReset) -> ResetNode {
+        ResetNode {
+            reset,
+            token: None,
+            customer: customer.map(Arc::new),
+        }
     }
 }
 
@@ -134,6 +153,9 @@ impl ResetNode {
     /// The customer whose password is reset (integrations only).
     #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomerNode> {
+        if let Some(customer) = &self.customer {
+            return Ok(CustomerNode(customer.clone()));
+        }
         let loader = ctx.data_unchecked::<DataLoader<CustomerLoader>>();
         let customer = loader
             .load_one(self.reset.customer_id.clone())
@@ -345,24 +367,24 @@ impl ResetQuery {
         let window = pagination::window(cursors, first, after.as_deref(), "", &scope, sort.kind())
             .or_graphql()?;
         let filter = filter_from(filter.unwrap_or_default());
-        let with_total = ctx.look_ahead().field("totalCount").exists();
-        let (page, total) = resets::list(
-            &state.db,
-            principal(ctx)?,
-            &filter,
-            sort,
-            window,
-            with_total,
-        )
-        .await
-        .or_graphql()?;
+        let selection = ctx.look_ahead();
+        let extras = ListExtras {
+            total: selection.field("totalCount").exists(),
+            customers: selection
+                .field("edges")
+                .field("node")
+                .field("customer")
+                .exists(),
+        };
+        let (page, total) = resets::list(&state.db, principal(ctx)?, &filter, sort, window, extras)
+            .await
+            .or_graphql()?;
         Ok(pagination::connection(
-            cursors,
-            &scope,
+            Arc::from(scope.as_str()),
             page,
             total,
-            |r| sort.key(r),
-            ResetNode::read,
+            |(reset, _)| sort.key(reset),
+            ResetNode::listed,
         ))
     }
 }
@@ -406,6 +428,7 @@ impl ResetMutation {
         Ok(ResetNode {
             reset: created.reset,
             token: Some(created.token),
+            customer: None,
         })
     }
 

@@ -11,7 +11,8 @@ use diesel::prelude::*;
 
 pub use redemption::{Redemption, RedemptionInputs, check, redeem};
 pub use rules::{
-    CreatedReset, CreationRules, NewResetInput, ResetChanges, create, delete, find, list, update,
+    CreatedReset, CreationRules, ListExtras, ListedReset, NewResetInput, ResetChanges, create,
+    delete, find, list, update,
 };
 
 use crate::auth::password::HashError;

@@ -12,7 +12,7 @@ use super::redemption::{self, Redemption, RedemptionInputs};
 use super::{PasswordReset, ResetError, ResetFilter, ResetSort};
 use crate::auth::password::{Password, PasswordHasher};
 use crate::auth::{Principal, Role, secrets};
-use crate::customers::{Email, EmailProblem, queries as customer_queries};
+use crate::customers::{Customer, Email, EmailProblem, queries as customer_queries};
 use crate::db::{Db, now};
 use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
@@ -238,18 +238,42 @@ pub async fn find(db: &Db, caller: &Principal, id: &str) -> Result<PasswordReset
         .ok_or(ResetError::NotFound)
 }
 
-/// A page of the caller's mode's resets, with the total when asked for.
+/// What a list reads besides its page, each only when the client asked for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListExtras {
+    /// The number of matching resets across all pages.
+    pub total: bool,
+    /// Each reset's customer, joined in the page's own statement.
+    pub customers: bool,
+}
+
+/// A reset of a list, with its customer when the list read them.
+pub type ListedReset = (PasswordReset, Option<Customer>);
+
+/// A page of the caller's mode's resets, with the customers and the total when asked for.
 pub async fn list(
     db: &Db,
     caller: &Principal,
     filter: &ResetFilter,
     sort: ResetSort,
     window: PageWindow,
-    with_total: bool,
-) -> Result<(Page<PasswordReset>, Option<i64>), ResetError> {
+    extras: ListExtras,
+) -> Result<(Page<ListedReset>, Option<i64>), ResetError> {
     let mut conn = db.read().await?;
-    let items = queries::list(&mut conn, caller.mode, filter, sort, window.probe()).await?;
-    let total = match with_total {
+    let probe = window.probe();
+    let items: Vec<ListedReset> = match extras.customers {
+        true => queries::list_with_customers(&mut conn, caller.mode, filter, sort, probe)
+            .await?
+            .into_iter()
+            .map(|(reset, customer)| (reset, Some(customer)))
+            .collect(),
+        false => queries::list(&mut conn, caller.mode, filter, sort, probe)
+            .await?
+            .into_iter()
+            .map(|reset| (reset, None))
+            .collect(),
+    };
+    let total = match extras.total {
         true => Some(queries::count(&mut conn, caller.mode, filter).await?),
         false => None,
     };

@@ -1,5 +1,6 @@
-//! Lists cost a constant number of SQL statements whatever the page size: the customer of
-//! each reset and the resets of each customer come through per-request data loaders.
+//! Lists cost a constant number of SQL statements whatever the page size: a page of resets
+//! reads its customers in its own statement when asked for them, and the resets of each
+//! customer come through a per-request data loader. The statements stay prepared.
 
 use std::time::Duration;
 
@@ -46,9 +47,9 @@ async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
         );
         customers_with_resets.push(statements_for(&app, &token, &b).await);
     }
-    // (a) the page, its total and one batched load of customers; (b) the page, one
-    // batched load of the customers' pages of resets and one batched count of them.
-    for (counts, expected) in [(&resets_with_customer, 3), (&customers_with_resets, 3)] {
+    // (a) the page with its customers joined, and its total; (b) the page, one batched
+    // load of the customers' pages of resets and one batched count of them.
+    for (counts, expected) in [(&resets_with_customer, 2), (&customers_with_resets, 3)] {
         assert!(
             counts.iter().all(|&n| n == expected),
             "expected {expected} statements whatever the page: {counts:?}"
@@ -66,16 +67,31 @@ async fn list_statements_do_not_grow_with_the_page_on_postgres() {
     list_statements_do_not_grow_with_the_page(Backend::Postgres).await;
 }
 
-/// The statements PostgreSQL holds prepared for the service's one connection.
+#[derive(diesel::QueryableByName)]
+struct Prepared {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+const PREPARED: &str = "SELECT statement FROM pg_prepared_statements";
+
+/// The statements PostgreSQL holds prepared for the service's one pooled connection.
 async fn prepared_on_the_connection(app: &TestApp) -> Vec<String> {
-    #[derive(diesel::QueryableByName)]
-    struct Prepared {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        statement: String,
-    }
-    let rows: Vec<Prepared> = app
-        .pg_rows("SELECT statement FROM pg_prepared_statements")
-        .await;
+    let rows: Vec<Prepared> = app.pg_rows(PREPARED).await;
+    rows.into_iter().map(|row| row.statement).collect()
+}
+
+/// The statements PostgreSQL holds prepared for the connection that plain reads share
+/// (at this load, always the first one).
+async fn prepared_on_the_read_connection(app: &TestApp) -> Vec<String> {
+    let mut conn = app.state().db.read().await.unwrap();
+    let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
+        panic!("a PostgreSQL connection")
+    };
+    let rows: Vec<Prepared> =
+        diesel_async::RunQueryDsl::load(diesel::sql_query(PREPARED), &mut &**conn)
+            .await
+            .unwrap();
     rows.into_iter().map(|row| row.statement).collect()
 }
 
@@ -115,5 +131,39 @@ async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_req
         kept("INSERT INTO \"rate_limits\""),
         1,
         "the redemption budget, once: {prepared:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customers_pages_of_resets_stay_prepared_instead_of_being_planned_on_every_request() {
+    // One connection: every statement below runs on the connection inspected.
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.db_pool_size = 1;
+        c.revocation_refresh = Duration::from_secs(3600);
+        c.webhook_poll_interval = Duration::from_secs(3600);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.token(Role::Integration, Mode::Test).await;
+    for i in 0..3 {
+        let email = format!("c{i}@example.com");
+        app.customer(&token, &email, None).await;
+        create_reset(&app, &token, &email).await;
+    }
+    let query = "{ customers(first: 3) { edges { node { passwordResets(first: 5) { edges { node { id } } } } } } }";
+    for _ in 0..3 {
+        let answer = app.graphql(Some(&token), query, json!({})).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let prepared = prepared_on_the_read_connection(&app).await;
+    let pages = prepared
+        .iter()
+        .filter(|s| s.contains(" UNION ALL "))
+        .count();
+    assert_eq!(
+        pages, 1,
+        "the statement of three customers' pages, once: {prepared:#?}"
     );
 }

@@ -1,5 +1,7 @@
 //! The webhook root fields, their inputs, and how webhook errors reach clients.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
 use super::{CircuitStateValue, EventCallbackNode, WebhookNode};
@@ -193,8 +195,7 @@ impl WebhookQuery {
         .await
         .or_graphql()?;
         Ok(pagination::connection(
-            cursors,
-            &scope,
+            Arc::from(scope.as_str()),
             page,
             total,
             |r| sort.key(r),

@@ -1,0 +1,2 @@
+DROP INDEX customer_password_resets_customer_id;
+CREATE INDEX customer_password_resets_customer_id ON customer_password_resets (customer_id, created_at);
