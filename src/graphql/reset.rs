@@ -41,7 +41,7 @@ impl ResetNode {
         }
     }
 
-    /// A reset read by a list, with its customer when the list joined it.
+    /// A reset as read, with its customer when the read joined it.
     fn listed((reset, customer): ListedReset) -> ResetNode {
         ResetNode {
             reset,
@@ -337,10 +337,11 @@ impl ResetQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The reset's id.")] id: ID,
     ) -> async_graphql::Result<ResetNode> {
-        let reset = resets::find(&state(ctx).db, principal(ctx)?, &id)
+        let with_customer = ctx.look_ahead().field("customer").exists();
+        let found = resets::find(&state(ctx).db, principal(ctx)?, &id, with_customer)
             .await
             .or_graphql()?;
-        Ok(ResetNode::read(reset))
+        Ok(ResetNode::listed(found))
     }
 
     /// The password resets of the caller's mode, a page at a time (integrations only).

@@ -427,6 +427,26 @@ pub async fn list(
     })?)
 }
 
+/// A reset of the mode by id with its customer, in one statement.
+pub async fn find_with_customer(
+    conn: &mut Conn,
+    mode: Mode,
+    id: &str,
+) -> DbResult<Option<(PasswordReset, Customer)>> {
+    Ok(db_run!(conn, |c| {
+        resets::table
+            .inner_join(customers::table)
+            .filter(resets::id.eq(id))
+            .filter(resets::mode.eq(mode.as_str()))
+            .select((PasswordReset::as_select(), Customer::as_select()))
+            .limit(1)
+            .cached_sql()
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
 /// A page of resets, each with its customer, in one statement: the list's own page when
 /// the client asked for the customers too.
 pub async fn list_with_customers(

@@ -230,12 +230,24 @@ pub async fn update(
     }
 }
 
-/// One reset of the caller's mode.
-pub async fn find(db: &Db, caller: &Principal, id: &str) -> Result<PasswordReset, ResetError> {
+/// One reset of the caller's mode, with its customer (read in the same statement) when
+/// `with_customer`.
+pub async fn find(
+    db: &Db,
+    caller: &Principal,
+    id: &str,
+    with_customer: bool,
+) -> Result<ListedReset, ResetError> {
     let mut conn = db.read().await?;
-    queries::find(&mut conn, caller.mode, id)
-        .await?
-        .ok_or(ResetError::NotFound)
+    let found = match with_customer {
+        true => queries::find_with_customer(&mut conn, caller.mode, id)
+            .await?
+            .map(|(reset, customer)| (reset, Some(customer))),
+        false => queries::find(&mut conn, caller.mode, id)
+            .await?
+            .map(|reset| (reset, None)),
+    };
+    found.ok_or(ResetError::NotFound)
 }
 
 /// What a list reads besides its page, each only when the client asked for it.
@@ -247,7 +259,7 @@ pub struct ListExtras {
     pub customers: bool,
 }
 
-/// A reset of a list, with its customer when the list read them.
+/// A reset as a read found it, with its customer when the read joined it.
 pub type ListedReset = (PasswordReset, Option<Customer>);
 
 /// A page of the caller's mode's resets, with the customers and the total when asked for.

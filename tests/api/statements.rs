@@ -57,6 +57,36 @@ async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
     }
 }
 
+async fn a_reset_read_by_id_with_its_customer_costs_one_statement(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        c.revocation_refresh = Duration::from_secs(3600);
+        c.webhook_poll_interval = Duration::from_secs(3600);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.token(Role::Integration, Mode::Test).await;
+    app.customer(&token, "me@example.com", None).await;
+    let (id, _) = create_reset(&app, &token, "me@example.com").await;
+    let query = format!(
+        "{{ customerPasswordReset(id: \"{id}\") {{ id status customer {{ id email }} }} }}"
+    );
+    assert_eq!(statements_for(&app, &token, &query).await, 1);
+    let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
+    assert_eq!(statements_for(&app, &token, &query).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_sqlite() {
+    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_postgres() {
+    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_statements_do_not_grow_with_the_page_on_sqlite() {
     list_statements_do_not_grow_with_the_page(Backend::Sqlite).await;
