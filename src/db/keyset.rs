@@ -5,8 +5,15 @@
 //! databases: nulls sort as if larger than every value. That is PostgreSQL's default, so
 //! its B-tree indexes serve both directions; SQLite's default is the opposite, so every
 //! nullable ordering writes `NULLS LAST` or `NULLS FIRST` (SQLite 3.30+) explicitly.
+//!
+//! A page of a nullable sort after a key reads the rest of the part the key stands in
+//! (the values, or the nulls) as one range, and only when that leaves the page short the
+//! part that follows from its start, as a second statement: each is a range scan of
+//! `(mode, column, id)`, so a page costs the same wherever it starts.
 
 use diesel::expression::expression_types::NotSelectable;
+
+use crate::listing::{Direction, PageWindow, SortKind, SortValue};
 
 diesel::postfix_operator!(NullsLast, " NULLS LAST", NotSelectable);
 diesel::postfix_operator!(NullsFirst, " NULLS FIRST", NotSelectable);
@@ -52,8 +59,12 @@ macro_rules! after_key {
 }
 
 /// As [`after_key!`] for a nullable text `$column`, nulls last ascending and first
-/// descending; `$value` is the key's `Option<String>`. Ascending after a value, the nulls
-/// all follow; descending after a null, every value follows.
+/// descending; `$value` is the key's `Option<String>`. Keeps only the rest of the part
+/// of the order the key stands in (the values, or the nulls by id), a range an index of
+/// `(mode, column, id)` serves on both databases; what follows that part is read apart,
+/// when the page needs it (see [`rest_after`] and [`nullable_rest!`]). One predicate for
+/// both parts (`... OR column IS NULL`) is no range: PostgreSQL read every row before
+/// the key to serve it.
 #[macro_export]
 macro_rules! after_nullable_key {
     ($query:expr, $column:expr, $value:expr, $id:expr, $key_id:expr, $direction:expr) => {{
@@ -64,8 +75,7 @@ macro_rules! after_nullable_key {
             ($crate::listing::Direction::Asc, Some(value)) => $query.filter(
                 present
                     .ge(value.clone())
-                    .and(present.gt(value).or($id.gt(key_id)))
-                    .or($column.is_null()),
+                    .and(present.gt(value).or($id.gt(key_id))),
             ),
             ($crate::listing::Direction::Asc, None) => {
                 $query.filter($column.is_null().and($id.gt(key_id)))
@@ -75,12 +85,50 @@ macro_rules! after_nullable_key {
                     .le(value.clone())
                     .and(present.lt(value).or($id.lt(key_id))),
             ),
-            ($crate::listing::Direction::Desc, None) => $query.filter(
-                $column
-                    .is_null()
-                    .and($id.lt(key_id))
-                    .or($column.is_not_null()),
-            ),
+            ($crate::listing::Direction::Desc, None) => {
+                $query.filter($column.is_null().and($id.lt(key_id)))
+            }
+        }
+    }};
+}
+
+/// The part of a nullable sort's order that follows the part a key stands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullableRest {
+    /// Every null, by id: ascending, after a value.
+    Nulls,
+    /// Every value: descending, after a null.
+    Values,
+}
+
+/// What a page after `window`'s key still has to read once the part of the order the key
+/// stands in gave `read` records: the other part of a nullable sort, when the page is not
+/// full and that part follows; none otherwise (and always for other sorts, whose
+/// [`after_key!`] range already reaches the list's end).
+pub fn rest_after(
+    kind: SortKind,
+    direction: Direction,
+    window: &PageWindow,
+    read: usize,
+) -> Option<NullableRest> {
+    if kind != SortKind::NullableText || read as i64 >= window.limit {
+        return None;
+    }
+    match (direction, &window.after.as_ref()?.value) {
+        (Direction::Asc, SortValue::Text(Some(_))) => Some(NullableRest::Nulls),
+        (Direction::Desc, SortValue::Text(None)) => Some(NullableRest::Values),
+        _ => None,
+    }
+}
+
+/// Keeps the records of a boxed query in the [`NullableRest`] part of a nullable
+/// `$column`'s order.
+#[macro_export]
+macro_rules! nullable_rest {
+    ($query:expr, $column:expr, $rest:expr) => {{
+        match $rest {
+            $crate::db::keyset::NullableRest::Nulls => $query.filter($column.is_null()),
+            $crate::db::keyset::NullableRest::Values => $query.filter($column.is_not_null()),
         }
     }};
 }

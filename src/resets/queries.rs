@@ -8,7 +8,9 @@ use diesel_async::RunQueryDsl;
 
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
 use crate::auth::{Mode, secrets};
+use crate::db::explain::{ExplainAnalyze, plan_of};
 use crate::db::json::json_contains;
+use crate::db::keyset::rest_after;
 use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
@@ -136,6 +138,22 @@ macro_rules! sorted {
             ResetSortField::ReferenceOrigin => {
                 crate::order_nullable!(query, resets::reference_origin, resets::id, sort.direction)
             }
+        }
+    }};
+}
+
+/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
+macro_rules! rest {
+    ($query:expr, $sort:expr, $rest:expr) => {{
+        let sort: ResetSort = $sort;
+        let query = $query;
+        match sort.field {
+            ResetSortField::Reference => crate::nullable_rest!(query, resets::reference, $rest),
+            ResetSortField::ReferenceOrigin => {
+                crate::nullable_rest!(query, resets::reference_origin, $rest)
+            }
+            // Only the nullable sorts have a rest to read.
+            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
         }
     }};
 }
@@ -400,7 +418,8 @@ pub async fn count_for_customers(
     })?)
 }
 
-/// A page of resets.
+/// A page of resets: one statement, and a second when a nullable sort's page runs past
+/// the part of the order its cursor stands in (see `crate::db::keyset`).
 pub async fn list(
     conn: &mut Conn,
     mode: Mode,
@@ -408,7 +427,7 @@ pub async fn list(
     sort: ResetSort,
     window: PageWindow,
 ) -> DbResult<Vec<PasswordReset>> {
-    Ok(db_run!(conn, |c| {
+    let mut page: Vec<PasswordReset> = db_run!(conn, |c| {
         sorted!(
             after!(filtered!(mode, filter), sort, window.after.clone()),
             sort
@@ -417,7 +436,53 @@ pub async fn list(
         .limit(window.limit)
         .load(c)
         .await
-    })?)
+    })?;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, page.len()) {
+        let limit = window.limit - page.len() as i64;
+        let more: Vec<PasswordReset> = db_run!(conn, |c| {
+            sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+                .select(PasswordReset::as_select())
+                .limit(limit)
+                .load(c)
+                .await
+        })?;
+        page.extend(more);
+    }
+    Ok(page)
+}
+
+/// [`list`]'s statements run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, their
+/// plans as JSON, one per statement the page ran (none on SQLite): how a test sees the
+/// rows a page reads. Built by the same macros as [`list`], so they are the same
+/// statements.
+pub async fn explain_list(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &ResetFilter,
+    sort: ResetSort,
+    window: PageWindow,
+) -> DbResult<Option<Vec<serde_json::Value>>> {
+    let Conn::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let c: &mut &crate::db::PgConn = &mut &**c;
+    let query = sorted!(
+        after!(filtered!(mode, filter), sort, window.after.clone()),
+        sort
+    )
+    .select(PasswordReset::as_select())
+    .limit(window.limit);
+    let plan: String = ExplainAnalyze(query).get_result(c).await?;
+    let mut plans = vec![plan_of(&plan)];
+    let read = plans[0]["Plan"]["Actual Rows"].as_u64().unwrap_or(0) as usize;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, read) {
+        let query = sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+            .select(PasswordReset::as_select())
+            .limit(window.limit - read as i64);
+        let plan: String = ExplainAnalyze(query).get_result(c).await?;
+        plans.push(plan_of(&plan));
+    }
+    Ok(Some(plans))
 }
 
 /// How many resets match.

@@ -210,6 +210,9 @@ async fn check_every_sort(app: &TestApp, token: &str, list: &List, count: usize)
 }
 
 /// References with ties and nulls; the origins null where the references are not, in part.
+/// Walked in pages of 2, a page after a cursor runs from the values into the nulls
+/// (origins ascending: five values) and from the nulls into the values (references
+/// descending: three nulls), as well as starting right at the other part.
 const REFERENCES: [Option<&str>; 9] = [
     Some("b"),
     None,
