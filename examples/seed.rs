@@ -1,14 +1,18 @@
-//! Seeds a database for the benchmark (`bench/run.sh`), through the library's own queries.
+//! Seeds a database for the benchmarks (`bench/run.sh`, `bench/scale.sh`), through the library's
+//! own rows and queries.
 //!
 //! Proves nothing by itself: it makes the data the benchmark reads. `--customers` customers
 //! (test mode, all sharing one precomputed argon2id hash, as computed by the service's
 //! hasher) and `--resets` password resets spread evenly over them: most created over the
 //! last 30 days and long expired, a fifth of those used, and the newest 5% created within
 //! the last 5 hours, so still pending (a token lives 6 hours). Each reset has its own random
-//! token digest.
+//! token digest. A quarter of the customers and of the resets have no `reference`, a third of
+//! the resets no `reference_origin`, and the resets carry a small metadata object
+//! (`{"channel": "web" | "app" | "support", "batch": 0..99}`), so that the nullable sorts and
+//! the reference and metadata filters have both kinds of rows to read.
 //!
-//! Writes `customers.tsv` (id, email) and `resets.tsv` (id, customer id, status) to `--out`
-//! for the load generator's request bodies.
+//! Writes `customers.tsv` (id, email) and `resets.tsv` (id, customer id, status, token) to
+//! `--out` for the load generator's request bodies.
 //!
 //! ```sh
 //! cargo run --release --example seed -- --database-url postgres://postgres@127.0.0.1/rg_bench \
@@ -107,7 +111,7 @@ async fn seed_customers(
                     mode: "test".into(),
                     email: format!("bench-customer-{i:05}@example.com"),
                     password_hash: Some(hash.to_owned()),
-                    reference: Some(format!("crm-{i:05}")),
+                    reference: (i % 4 != 3).then(|| format!("crm-{i:05}")),
                     reference_origin: Some("bench".into()),
                     metadata: "{}".into(),
                     created_at,
@@ -131,9 +135,10 @@ async fn seed_customers(
     Ok(made)
 }
 
-/// What one seeded reset is: its row and when it was used, if it was.
+/// What one seeded reset is: its row, its token, and when it was used, if it was.
 struct SeedReset {
     row: NewReset,
+    token: String,
     used_at: Option<NaiveDateTime>,
 }
 
@@ -155,27 +160,36 @@ fn plan_resets(customers: &[(String, String)], count: usize, now: NaiveDateTime)
             };
             let used_at =
                 (j < old && j % 5 == 0).then(|| created_at + chrono::Duration::minutes(10));
+            let token = secrets::random_secret();
             SeedReset {
                 row: NewReset {
                     id: secrets::random_id(10),
                     mode: "test".into(),
                     customer_id: customer_id.clone(),
                     customer_email: email.clone(),
-                    token_digest: secrets::digest(&secrets::random_secret()),
+                    token_digest: secrets::digest(&token),
                     expires_at: created_at + chrono::Duration::hours(6),
-                    reference: Some(format!("ticket-{j:06}")),
-                    reference_origin: Some("bench".into()),
-                    metadata: "{}".into(),
+                    reference: (j % 4 != 3).then(|| format!("ticket-{j:06}")),
+                    reference_origin: (j % 3 != 2).then(|| "bench".into()),
+                    metadata: format!(
+                        r#"{{"channel":"{}","batch":{}}}"#,
+                        ["web", "app", "support"][j % 3],
+                        j % 100
+                    ),
                     created_at,
                     updated_at: used_at.unwrap_or(created_at),
                 },
+                token,
                 used_at,
             }
         })
         .collect()
 }
 
-/// Inserts the resets, `BATCH` per transaction, marking the used ones.
+/// Inserts the resets, `BATCH` per transaction (one multi-row insert on PostgreSQL; a row
+/// at a time on SQLite, where diesel has no multi-row insert of rows with nulls), and
+/// marks the used ones with one update per batch: a used reset last changed when it was
+/// used.
 async fn seed_resets(conn: &mut Conn, planned: Vec<SeedReset>) -> anyhow::Result<()> {
     let progress = Progress::new("resets", planned.len());
     let mut done = 0;
@@ -183,20 +197,36 @@ async fn seed_resets(conn: &mut Conn, planned: Vec<SeedReset>) -> anyhow::Result
     while planned.peek().is_some() {
         let batch: Vec<SeedReset> = planned.by_ref().take(BATCH).collect();
         done += batch.len();
+        let used: Vec<String> = batch
+            .iter()
+            .filter(|reset| reset.used_at.is_some())
+            .map(|reset| reset.row.id.clone())
+            .collect();
+        let rows: Vec<NewReset> = batch.into_iter().map(|reset| reset.row).collect();
         conn.transaction(|conn| {
             async move {
-                for reset in &batch {
-                    reset_queries::insert(conn, &reset.row).await?;
-                    if let Some(at) = reset.used_at {
-                        let id = reset.row.id.as_str();
-                        reset_gateway::db_run!(&mut *conn, |c| {
-                            diesel::update(resets_table::table.find(id))
-                                .set(resets_table::reset_password_at.eq(Some(at)))
-                                .execute(c)
-                                .await
-                        })?;
+                match &mut *conn {
+                    Conn::Pg(c) => {
+                        let c: &mut &reset_gateway::db::PgConn = &mut &**c;
+                        diesel::insert_into(resets_table::table)
+                            .values(&rows)
+                            .execute(c)
+                            .await?;
+                    }
+                    Conn::Sqlite(_) => {
+                        for row in &rows {
+                            reset_queries::insert(conn, row).await?;
+                        }
                     }
                 }
+                reset_gateway::db_run!(&mut *conn, |c| {
+                    diesel::update(resets_table::table.filter(resets_table::id.eq_any(&used)))
+                        .set(
+                            resets_table::reset_password_at.eq(resets_table::updated_at.nullable()),
+                        )
+                        .execute(c)
+                        .await
+                })?;
                 Ok::<_, anyhow::Error>(())
             }
             .boxed()
@@ -248,8 +278,8 @@ async fn main() -> anyhow::Result<()> {
     for reset in &planned {
         let status = status(reset, now);
         lines.push_str(&format!(
-            "{}\t{}\t{status}\n",
-            reset.row.id, reset.row.customer_id
+            "{}\t{}\t{status}\t{}\n",
+            reset.row.id, reset.row.customer_id, reset.token
         ));
     }
     std::fs::write(args.out.join("resets.tsv"), lines)?;

@@ -6,7 +6,8 @@ use diesel_async::RunQueryDsl;
 
 use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
 use crate::auth::Mode;
-use crate::db::explain::ExplainAnalyze;
+use crate::db::explain::{ExplainAnalyze, plan_of};
+use crate::db::keyset::rest_after;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
@@ -130,6 +131,24 @@ macro_rules! sorted {
                     .order_by(customers::email.desc())
                     .then_order_by(customers::id.desc()),
             },
+        }
+    }};
+}
+
+/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
+macro_rules! rest {
+    ($query:expr, $sort:expr, $rest:expr) => {{
+        let sort: CustomerSort = $sort;
+        let query = $query;
+        match sort.field {
+            CustomerSortField::Reference => {
+                crate::nullable_rest!(query, customers::reference, $rest)
+            }
+            CustomerSortField::ReferenceOrigin => {
+                crate::nullable_rest!(query, customers::reference_origin, $rest)
+            }
+            // Only the nullable sorts have a rest to read.
+            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
         }
     }};
 }
@@ -278,7 +297,8 @@ pub async fn find_credentials(
     })?)
 }
 
-/// A page of customers.
+/// A page of customers: one statement, and a second when a nullable sort's page runs past
+/// the part of the order its cursor stands in (see `crate::db::keyset`).
 pub async fn list(
     conn: &mut Conn,
     mode: Mode,
@@ -286,7 +306,7 @@ pub async fn list(
     sort: CustomerSort,
     window: PageWindow,
 ) -> DbResult<Vec<Customer>> {
-    Ok(db_run!(conn, |c| {
+    let mut page: Vec<Customer> = db_run!(conn, |c| {
         sorted!(
             after!(filtered!(mode, filter), sort, window.after.clone()),
             sort
@@ -295,7 +315,19 @@ pub async fn list(
         .limit(window.limit)
         .load(c)
         .await
-    })?)
+    })?;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, page.len()) {
+        let limit = window.limit - page.len() as i64;
+        let more: Vec<Customer> = db_run!(conn, |c| {
+            sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+                .select(Customer::as_select())
+                .limit(limit)
+                .load(c)
+                .await
+        })?;
+        page.extend(more);
+    }
+    Ok(page)
 }
 
 /// How many customers match.
@@ -412,16 +444,17 @@ pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
     Ok(deleted == 1)
 }
 
-/// [`list`]'s statement run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, its
-/// plan as JSON (none on SQLite): how a test sees the rows a page reads. Built by the same
-/// macros as [`list`], so it is the same statement.
+/// [`list`]'s statements run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, their
+/// plans as JSON, one per statement the page ran (none on SQLite): how a test sees the
+/// rows a page reads. Built by the same macros as [`list`], so they are the same
+/// statements.
 pub async fn explain_list(
     conn: &mut Conn,
     mode: Mode,
     filter: &CustomerFilter,
     sort: CustomerSort,
     window: PageWindow,
-) -> DbResult<Option<serde_json::Value>> {
+) -> DbResult<Option<Vec<serde_json::Value>>> {
     let Conn::Pg(c) = conn else {
         return Ok(None);
     };
@@ -433,6 +466,14 @@ pub async fn explain_list(
     .select(Customer::as_select())
     .limit(window.limit);
     let plan: String = ExplainAnalyze(query).get_result(c).await?;
-    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap_or_default();
-    Ok(Some(plan[0].clone()))
+    let mut plans = vec![plan_of(&plan)];
+    let read = plans[0]["Plan"]["Actual Rows"].as_u64().unwrap_or(0) as usize;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, read) {
+        let query = sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+            .select(Customer::as_select())
+            .limit(window.limit - read as i64);
+        let plan: String = ExplainAnalyze(query).get_result(c).await?;
+        plans.push(plan_of(&plan));
+    }
+    Ok(Some(plans))
 }

@@ -48,3 +48,10 @@ pub fn rows_touched(plan: &serde_json::Value) -> u64 {
     }
     total
 }
+
+/// The plan in the answer of `EXPLAIN (FORMAT JSON)`: its one element (null when the
+/// answer is not such JSON).
+pub fn plan_of(answer: &str) -> serde_json::Value {
+    let plan: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+    plan[0].clone()
+}

@@ -9,7 +9,9 @@ use diesel_async::RunQueryDsl;
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
 use crate::auth::{Mode, secrets};
 use crate::customers::Customer;
+use crate::db::explain::{ExplainAnalyze, plan_of};
 use crate::db::json::json_contains;
+use crate::db::keyset::rest_after;
 use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
@@ -140,6 +142,22 @@ macro_rules! sorted {
             ResetSortField::ReferenceOrigin => {
                 crate::order_nullable!(query, resets::reference_origin, resets::id, sort.direction)
             }
+        }
+    }};
+}
+
+/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
+macro_rules! rest {
+    ($query:expr, $sort:expr, $rest:expr) => {{
+        let sort: ResetSort = $sort;
+        let query = $query;
+        match sort.field {
+            ResetSortField::Reference => crate::nullable_rest!(query, resets::reference, $rest),
+            ResetSortField::ReferenceOrigin => {
+                crate::nullable_rest!(query, resets::reference_origin, $rest)
+            }
+            // Only the nullable sorts have a rest to read.
+            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
         }
     }};
 }
@@ -407,7 +425,46 @@ pub async fn count_for_customers(
     })?)
 }
 
-/// A page of resets.
+/// A page of the filtered and sorted resets read from `$source` with `$select` (each
+/// evaluated in each backend's arm, as the selection's type is the backend's): one
+/// statement, and a second when a nullable sort's page runs past the part of the order its
+/// cursor stands in (see `crate::db::keyset`).
+macro_rules! page {
+    ($conn:expr, $source:expr, $select:expr, $mode:expr, $filter:expr, $sort:expr, $window:expr) => {{
+        let window: &PageWindow = $window;
+        let mut page: Vec<_> = db_run!($conn, |c| {
+            sorted!(
+                after!(
+                    filtered!($source, $mode, $filter),
+                    $sort,
+                    window.after.clone()
+                ),
+                $sort
+            )
+            .select($select)
+            .limit(window.limit)
+            .load(c)
+            .await
+        })?;
+        if let Some(rest) = rest_after($sort.kind(), $sort.direction, window, page.len()) {
+            let limit = window.limit - page.len() as i64;
+            let more: Vec<_> = db_run!($conn, |c| {
+                sorted!(
+                    rest!(filtered!($source, $mode, $filter), $sort, rest),
+                    $sort
+                )
+                .select($select)
+                .limit(limit)
+                .load(c)
+                .await
+            })?;
+            page.extend(more);
+        }
+        page
+    }};
+}
+
+/// A page of resets (see [`page!`]).
 pub async fn list(
     conn: &mut Conn,
     mode: Mode,
@@ -415,16 +472,69 @@ pub async fn list(
     sort: ResetSort,
     window: PageWindow,
 ) -> DbResult<Vec<PasswordReset>> {
-    Ok(db_run!(conn, |c| {
-        sorted!(
-            after!(filtered!(mode, filter), sort, window.after.clone()),
-            sort
-        )
-        .select(PasswordReset::as_select())
-        .limit(window.limit)
-        .load(c)
-        .await
-    })?)
+    Ok(page!(
+        conn,
+        resets::table,
+        PasswordReset::as_select(),
+        mode,
+        filter,
+        sort,
+        &window
+    ))
+}
+
+/// A page of resets, each with its customer joined in the same statement: the list's
+/// page when the client asked for the customers too.
+pub async fn list_with_customers(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &ResetFilter,
+    sort: ResetSort,
+    window: PageWindow,
+) -> DbResult<Vec<(PasswordReset, Customer)>> {
+    Ok(page!(
+        conn,
+        resets::table.inner_join(customers::table),
+        (PasswordReset::as_select(), Customer::as_select()),
+        mode,
+        filter,
+        sort,
+        &window
+    ))
+}
+
+/// [`list`]'s statements run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, their
+/// plans as JSON, one per statement the page ran (none on SQLite): how a test sees the
+/// rows a page reads. Built by the same macros as [`list`], so they are the same
+/// statements.
+pub async fn explain_list(
+    conn: &mut Conn,
+    mode: Mode,
+    filter: &ResetFilter,
+    sort: ResetSort,
+    window: PageWindow,
+) -> DbResult<Option<Vec<serde_json::Value>>> {
+    let Conn::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let c: &mut &crate::db::PgConn = &mut &**c;
+    let query = sorted!(
+        after!(filtered!(mode, filter), sort, window.after.clone()),
+        sort
+    )
+    .select(PasswordReset::as_select())
+    .limit(window.limit);
+    let plan: String = ExplainAnalyze(query).get_result(c).await?;
+    let mut plans = vec![plan_of(&plan)];
+    let read = plans[0]["Plan"]["Actual Rows"].as_u64().unwrap_or(0) as usize;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, read) {
+        let query = sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+            .select(PasswordReset::as_select())
+            .limit(window.limit - read as i64);
+        let plan: String = ExplainAnalyze(query).get_result(c).await?;
+        plans.push(plan_of(&plan));
+    }
+    Ok(Some(plans))
 }
 
 /// A reset of the mode by id with its customer, in one statement.
@@ -444,31 +554,6 @@ pub async fn find_with_customer(
             .get_result(c)
             .await
             .optional()
-    })?)
-}
-
-/// A page of resets, each with its customer, in one statement: the list's own page when
-/// the client asked for the customers too.
-pub async fn list_with_customers(
-    conn: &mut Conn,
-    mode: Mode,
-    filter: &ResetFilter,
-    sort: ResetSort,
-    window: PageWindow,
-) -> DbResult<Vec<(PasswordReset, Customer)>> {
-    Ok(db_run!(conn, |c| {
-        sorted!(
-            after!(
-                filtered!(resets::table.inner_join(customers::table), mode, filter),
-                sort,
-                window.after.clone()
-            ),
-            sort
-        )
-        .select((PasswordReset::as_select(), Customer::as_select()))
-        .limit(window.limit)
-        .load(c)
-        .await
     })?)
 }
 

@@ -72,10 +72,12 @@ fn node_field(sort: &str) -> &'static str {
 }
 
 fn page_doc(list: &List) -> String {
+    // Resets are walked with their customers: the page then joins them in its own
+    // statements, crossing from values to nulls included.
     let extra = match list.root {
         "customers" => "email",
         "webhooks" => "name",
-        _ => "",
+        _ => "customer { id }",
     };
     format!(
         "query($sort: {}, $first: Int, $after: String) {{
@@ -210,6 +212,9 @@ async fn check_every_sort(app: &TestApp, token: &str, list: &List, count: usize)
 }
 
 /// References with ties and nulls; the origins null where the references are not, in part.
+/// Walked in pages of 2, a page after a cursor runs from the values into the nulls
+/// (origins ascending: five values) and from the nulls into the values (references
+/// descending: three nulls), as well as starting right at the other part.
 const REFERENCES: [Option<&str>; 9] = [
     Some("b"),
     None,

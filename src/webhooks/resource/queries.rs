@@ -8,6 +8,7 @@ use super::{
     EventCallback, LAST_EVENT_CALLBACKS, Webhook, WebhookFilter, WebhookSort, WebhookSortField,
 };
 use crate::auth::Mode;
+use crate::db::keyset::rest_after;
 use crate::db::schema::{event_callbacks, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
@@ -155,6 +156,22 @@ macro_rules! sorted {
     }};
 }
 
+/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
+macro_rules! rest {
+    ($query:expr, $sort:expr, $rest:expr) => {{
+        let sort: WebhookSort = $sort;
+        let query = $query;
+        match sort.field {
+            WebhookSortField::Reference => crate::nullable_rest!(query, webhooks::reference, $rest),
+            WebhookSortField::ReferenceOrigin => {
+                crate::nullable_rest!(query, webhooks::reference_origin, $rest)
+            }
+            // Only the nullable sorts have a rest to read.
+            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
+        }
+    }};
+}
+
 /// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
 macro_rules! after {
     ($query:expr, $sort:expr, $after:expr) => {{
@@ -250,7 +267,8 @@ pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Webh
     })?)
 }
 
-/// A page of webhooks.
+/// A page of webhooks: one statement, and a second when a nullable sort's page runs past
+/// the part of the order its cursor stands in (see `crate::db::keyset`).
 pub async fn list(
     conn: &mut Conn,
     mode: Mode,
@@ -258,7 +276,7 @@ pub async fn list(
     sort: WebhookSort,
     window: PageWindow,
 ) -> DbResult<Vec<Webhook>> {
-    Ok(db_run!(conn, |c| {
+    let mut page: Vec<Webhook> = db_run!(conn, |c| {
         sorted!(
             after!(filtered!(mode, filter), sort, window.after.clone()),
             sort
@@ -267,7 +285,19 @@ pub async fn list(
         .limit(window.limit)
         .load(c)
         .await
-    })?)
+    })?;
+    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, page.len()) {
+        let limit = window.limit - page.len() as i64;
+        let more: Vec<Webhook> = db_run!(conn, |c| {
+            sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
+                .select(Webhook::as_select())
+                .limit(limit)
+                .load(c)
+                .await
+        })?;
+        page.extend(more);
+    }
+    Ok(page)
 }
 
 /// How many webhooks match.
