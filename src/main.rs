@@ -3,10 +3,10 @@
 use clap::Parser;
 use reset_gateway::cli::{self, Cli};
 
-// async-graphql boxes a future per resolved field and glibc's malloc spent a fifth to a
-// third of a request's CPU on them (consolidating its fast bins on every allocation of 1 KiB
-// or more); jemalloc's per-thread caches cut the service's CPU per request by 20-37% in an
-// A/B run, with the same peak memory (README, Performance).
+// async-graphql boxes a future per resolved field, and glibc's malloc spends a large share
+// of a request's CPU on them (consolidating its fast bins on every allocation of 1 KiB or
+// more); jemalloc's per-thread caches serve such small allocations cheaply, without more
+// peak memory (docs/architecture.md, crate choices).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

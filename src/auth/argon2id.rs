@@ -3,8 +3,8 @@
 //! implementation verifies.
 //!
 //! The argon2 crate's `hash_password` allocates its m KiB afresh for every hash; freed into
-//! the allocator's arenas, those buffers made the service's memory grow to hundreds of
-//! MiB under load. One buffer per hash thread bounds it to threads × m KiB.
+//! the allocator's arenas, those buffers make the service's memory grow far past the
+//! hashes in flight under load. One buffer per hash thread bounds it to threads × m KiB.
 
 use std::cell::RefCell;
 

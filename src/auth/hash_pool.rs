@@ -4,11 +4,10 @@
 //! keeps argon2's memory bounded: each thread reuses its own block buffer, so at most
 //! `workers` buffers of `m` KiB exist. On Linux the threads run at nice 19: a runtime
 //! thread that wakes up outweighs a hash thread 68 to 1 and takes its core, and when
-//! nothing else runs, hashing still uses every core. `SCHED_IDLE` (used before) measured
-//! worse here: with hashing saturating both cores, a read's p99 was 11.7x its idle p99
-//! against 5-7x at nice 19, as seen by a one-request-at-a-time client (README,
-//! Performance); and under `SCHED_IDLE` a machine busy with other work starves password
-//! changes entirely.
+//! nothing else runs, hashing still uses every core. `SCHED_IDLE` does worse: with
+//! hashing saturating the cores, a read waits longer behind it than at nice 19, as a
+//! one-request-at-a-time client sees (docs/performance.md); and under `SCHED_IDLE` a
+//! machine busy with other work starves password changes entirely.
 //!
 //! The queue is bounded: a hash that finds every thread busy and `queue_length` hashes
 //! already waiting is refused at once ([`PoolError::Full`]) instead of waiting behind

@@ -9,8 +9,8 @@
 //!   prepared on each connection, keyed by its SQL text, as diesel keeps its selects.
 //! - diesel-async builds a query's SQL text every time it runs it, on both backends, even
 //!   when the prepared statement is cached. Building it writes and escapes every
-//!   identifier: for the one-row read of a reset, 28 quoted names and a tenth of the
-//!   service's instructions per request. The text of a query whose type has a static id
+//!   identifier: for the one-row read of a reset, 28 quoted names, a visible part of the
+//!   service's work per request. The text of a query whose type has a static id
 //!   and that diesel itself would cache (its text is then fixed by its type; values are
 //!   bind parameters) is built on its first use only, as diesel's sync connections do.
 //!

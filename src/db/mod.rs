@@ -192,8 +192,7 @@ impl Db {
 
     /// Keeps the query planner's statistics current where nothing else does: SQLite has no
     /// autovacuum, and without statistics it reads the resets of 25 customers by scanning
-    /// every reset of the mode (the benchmark's (b) served 116 requests/s instead of
-    /// PostgreSQL's 700). `PRAGMA optimize` analyzes only the tables whose size changed
+    /// every reset of the mode. `PRAGMA optimize` analyzes only the tables whose size changed
     /// enough since, with a bounded effort. PostgreSQL's autovacuum already does this.
     pub async fn refresh_planner_statistics(&self) -> DbResult<()> {
         if let Conn::Sqlite(conn) = &mut self.conn().await? {

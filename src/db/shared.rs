@@ -3,8 +3,8 @@
 //!
 //! A pooled connection serves one request at a time: each statement is a round trip
 //! after which the PostgreSQL backend sleeps until that request sends its next one, and
-//! under load the backends were mostly being switched in and out (5% of all CPU samples
-//! in `finish_task_switch` in the benchmark's (c)). Sent over a shared connection, the
+//! under load the backends spend their time being switched in and out (`perf` shows them
+//! in `finish_task_switch`). Sent over a shared connection, the
 //! reads of concurrent requests queue in the socket: tokio-postgres writes them out
 //! together and the backend reads and answers them back to back.
 //!
@@ -28,8 +28,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{DbError, DbResult, PgConn};
 
-/// Readers one shared connection takes at once before the next connection is used:
-/// about 8 statements queued at 10-20 µs each of the server's time.
+/// Readers one shared connection takes at once before the next connection is used: a
+/// queue of short reads, so that none waits long behind the others.
 const PIPELINE_DEPTH: usize = 8;
 
 /// The shared read connections of one process.

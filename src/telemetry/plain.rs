@@ -2,8 +2,8 @@
 //!
 //! tracing-subscriber's `Full` format writes the same line, but routes every part of it
 //! (timestamp, level, each field name and `=`) through an ANSI style even when colours
-//! are off; with its field visitor, that was about 12,000 of the 150,000 instructions of
-//! a one-row read. The layout here is the same, byte for byte (a test compares them):
+//! are off, which with its field visitor is a visible part of a one-row read's work. The
+//! layout here is the same, byte for byte (a test compares them):
 //!
 //! `2026-12-01T10:19:31.588097Z  INFO request{request_id=… method=POST path=/graphql}: reset_gateway::http::graphql: graphql request operation=… status=200`
 

@@ -2,10 +2,11 @@
 //! [`FLUSH_EVERY`], so that logging a request costs a copy under a lock, not a system call
 //! or a thread wake-up.
 //!
-//! A writer thread woken per line (tracing-appender's non-blocking writer) cost the
-//! service a futex wake, a `sched_yield` and most of a `write` per request; with it,
-//! logging was about 15% of a one-row read's CPU, and about 8% with this sink. Lines are never dropped: when the buffer holds
-//! more than [`HIGH_WATER`] bytes, the request that filled it writes it out itself.
+//! A writer thread woken per line (tracing-appender's non-blocking writer) costs the
+//! service a futex wake, a `sched_yield` and most of a `write` per request, a large part
+//! of what logging a small read costs; here a line costs a copy. Lines are never dropped:
+//! when the buffer holds more than [`HIGH_WATER`] bytes, the request that filled it writes
+//! it out itself.
 
 use std::io::Write;
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};

@@ -12,7 +12,7 @@
 //! ones other clients keep sending.
 //!
 //! With each document goes its [`ValidationMemo`]: validating a document against the
-//! schema's rules costs about a fifth of a small request.
+//! schema's rules is a large part of a small request's work.
 
 use std::sync::Arc;
 
