@@ -29,8 +29,9 @@
 # BENCH_PG_LOG (the server log; found by itself when unset), BENCH_PORT (4180),
 # BENCH_CUSTOMERS (1000), BENCH_RESETS (10000), BENCH_BUILD (1; 0 reuses the binaries),
 # BENCH_PG_DB (rg_bench; each checkout running at once needs its own), BENCH_ONLY (unset:
-# everything; `peer`: only PostgreSQL's seeding and the PostGraphile comparison, report to
-# BENCH_DIR/results.md, bench/results.md untouched), BENCH_PEER (1; 0 skips PostGraphile),
+# everything; `peer`: only PostgreSQL's seeding and the PostGraphile comparison; `sqlite`:
+# only the SQLite scenarios; both report to BENCH_DIR/results.md and leave bench/results.md
+# untouched), BENCH_PEER (1; 0 skips PostGraphile),
 # BENCH_PEER_PORT (4181), BENCH_PEER_CONNECTIONS (16), BENCH_PEER_PAIRS (1).
 set -euo pipefail
 
@@ -71,10 +72,11 @@ for tool in cargo wrk pgbench psql curl jq python3 nice; do
   command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install wrk postgresql-client jq)"
 done
 case $ONLY in
-  "" | peer) ;;
-  *) die "BENCH_ONLY is unset or peer" ;;
+  "" | peer | sqlite) ;;
+  *) die "BENCH_ONLY is unset, peer or sqlite" ;;
 esac
 [ "$ONLY" = peer ] && [ "$PEER" != 1 ] && die "BENCH_ONLY=peer needs BENCH_PEER=1"
+[ "$ONLY" = sqlite ] && PEER=0
 if [ "$PEER" = 1 ] && [ ! -x "$PEER_NODE" ]; then
   command -v npm >/dev/null || die "npm is missing: it installs PostGraphile (bench/postgraphile/)"
   (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $PEER_DIR failed"
@@ -513,7 +515,7 @@ for run in $(seq "$RUNS"); do
   RUN_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
   psql_admin "CREATE DATABASE $PG_DB"
-  run_backend postgres "$PG/$PG_DB"
+  [ "$ONLY" = sqlite ] || run_backend postgres "$PG/$PG_DB"
   [ "$ONLY" = peer ] || run_backend sqlite "sqlite://$WORK/sqlite/rg_bench.db"
   jq -n --arg nproc "$(nproc)" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
     --arg kernel "$(uname -r)" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -532,7 +534,7 @@ for run in $(seq "$RUNS"); do
 done
 
 say "report"
-if [ "$ONLY" = peer ]; then
+if [ -n "$ONLY" ]; then
   python3 bench/report.py "$BASE"/run-* | tee "$BASE/results.md"
 else
   python3 bench/report.py "$BASE"/run-* | tee bench/results.md
