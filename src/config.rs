@@ -76,9 +76,10 @@ pub struct Config {
     #[arg(long, env = "MIN_PASSWORD_LENGTH", global = true, default_value_t = 8)]
     pub min_password_length: usize,
 
-    /// Most database connections kept open.
-    #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 10)]
-    pub db_pool_size: usize,
+    /// Most database connections kept open (default: 10 on PostgreSQL; on SQLite two per
+    /// CPU core, at least 4).
+    #[arg(long, env = "DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<usize>,
 
     /// PostgreSQL connections that plain reads share, pipelined, beside the pool (0: reads
     /// check out pooled connections like everything else).
@@ -428,10 +429,26 @@ impl Config {
     /// The pool settings derived from this configuration.
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
-            max_size: self.db_pool_size.max(1),
+            max_size: self.db_pool_size().max(1),
             shared_reads: self.db_read_connections,
             acquire_timeout: self.db_acquire_timeout,
             statement_timeout: self.db_statement_timeout,
+        }
+    }
+
+    /// Most database connections kept open: the configured number, or the backend's
+    /// default. SQLite runs every statement on this process's own cores and each of its
+    /// connections keeps its own page cache and prepared statements, so connections
+    /// beyond two per core add memory, not throughput; a PostgreSQL connection's work
+    /// runs in the server, and waits on the network.
+    pub fn db_pool_size(&self) -> usize {
+        match (self.db_pool_size, &self.database_url) {
+            (Some(n), _) => n,
+            (None, DatabaseUrl::Postgres(_)) => 10,
+            (None, DatabaseUrl::Sqlite(_)) => {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                (2 * cores).max(4)
+            }
         }
     }
 
@@ -461,5 +478,33 @@ impl Config {
     pub fn hash_queue_length(&self) -> usize {
         self.hash_queue_length
             .unwrap_or_else(|| HASH_QUEUE_PER_THREAD * self.hash_workers())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite() -> Config {
+        Config::with_database(DatabaseUrl::Sqlite("data/test.db".into()))
+    }
+
+    #[test]
+    fn a_sqlite_pool_has_two_connections_per_core_and_at_least_four() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(sqlite().pool_options().max_size, (2 * cores).max(4));
+    }
+
+    #[test]
+    fn a_postgres_pool_has_ten_connections() {
+        let url = DatabaseUrl::Postgres("postgres://localhost/test".to_owned().into());
+        assert_eq!(Config::with_database(url).pool_options().max_size, 10);
+    }
+
+    #[test]
+    fn a_configured_pool_size_wins_over_the_backends_default() {
+        let mut config = sqlite();
+        config.db_pool_size = Some(7);
+        assert_eq!(config.pool_options().max_size, 7);
     }
 }

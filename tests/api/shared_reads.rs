@@ -33,7 +33,7 @@ async fn backends_that_read_a_reset(app: &TestApp) -> Vec<i32> {
 async fn app_with_one_read_connection() -> Option<(TestApp, String, String)> {
     let app = TestApp::spawn_with(Backend::Postgres, |c| {
         c.db_read_connections = 1;
-        c.db_pool_size = 10;
+        c.db_pool_size = Some(10);
     })
     .await?;
     let token = app.token(Role::Integration, Mode::Test).await;

@@ -129,7 +129,7 @@ async fn prepared_on_the_read_connection(app: &TestApp) -> Vec<String> {
 async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_request() {
     // One connection: every statement below runs on the connection inspected.
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.db_pool_size = 1;
+        c.db_pool_size = Some(1);
         c.revocation_refresh = Duration::from_secs(3600);
         c.rate_limit_redemptions = 1000;
     })
@@ -168,7 +168,7 @@ async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_req
 async fn the_customers_pages_of_resets_stay_prepared_instead_of_being_planned_on_every_request() {
     // One connection: every statement below runs on the connection inspected.
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.db_pool_size = 1;
+        c.db_pool_size = Some(1);
         c.revocation_refresh = Duration::from_secs(3600);
         c.webhook_poll_interval = Duration::from_secs(3600);
     })
