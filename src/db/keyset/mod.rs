@@ -1,5 +1,5 @@
-//! Keyset paging in SQL: explicit null ordering, and the predicate that reads the records
-//! after a key.
+//! Keyset paging in SQL: explicit null ordering, the predicate that reads the records
+//! after a key, and the statements of a list's page.
 //!
 //! Nullable sort fields order their nulls last ascending and first descending, on both
 //! databases: nulls sort as if larger than every value. That is PostgreSQL's default, so
@@ -10,8 +10,13 @@
 //! (the values, or the nulls) as one range, and only when that leaves the page short the
 //! part that follows from its start, as a second statement: each is a range scan of
 //! `(mode, column, id)`, so a page costs the same wherever it starts.
+//!
+//! A list states once which column each of its sort fields orders by, and of which kind
+//! (see [`list`]); the statements of its pages are built from that by this module's
+//! macros, the same for every list.
 
 mod after;
+pub mod list;
 
 pub use after::{After, after};
 
