@@ -9,7 +9,7 @@ use crate::auth::Mode;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
-use crate::listing::{PageWindow, like_pattern};
+use crate::listing::{PageWindow, SortKind, like_pattern};
 
 /// A customer row to insert.
 #[derive(Debug, Insertable)]
@@ -98,6 +98,11 @@ macro_rules! sort_columns {
             Email => Text(customers::email),
         })
     };
+}
+
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: CustomerSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// One customer of this mode.

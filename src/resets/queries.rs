@@ -14,7 +14,7 @@ use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::{PageWindow, like_pattern};
+use crate::listing::{PageWindow, SortKind, like_pattern};
 
 /// A reset row to insert.
 #[derive(Debug, Insertable)]
@@ -121,6 +121,11 @@ macro_rules! sort_columns {
             ReferenceOrigin => NullableText(resets::reference_origin),
         })
     };
+}
+
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: ResetSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// Inserts a reset and returns it as stored.

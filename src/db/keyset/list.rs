@@ -4,7 +4,8 @@
 //! The columns differ in type, so each sort field needs its own arm of a `match`, which
 //! only a macro can write from one list of fields. A list states its fields in a macro of
 //! its own that hands them to the macros here (a callback), so that they are written once
-//! for its page, its explained page, and every statement of both:
+//! for its page, its explained page, every statement of both, and the kind a cursor's
+//! value must be ([`keyset_kind!`]):
 //!
 //! ```text
 //! macro_rules! sort_columns {
@@ -97,6 +98,19 @@ macro_rules! keyset_explain {
             }
         }
     }};
+}
+
+/// The [`SortKind`](crate::listing::SortKind) of `$value`, a sort field of the list whose
+/// fields follow `;`: the kinds their columns are stated with, so that a cursor's value is
+/// checked against the same kind the statements read it as.
+#[macro_export]
+macro_rules! keyset_kind {
+    ($value:expr; $field:ident, $id:expr,
+        { $($variant:ident => $kind:ident $(($column:expr))?),* $(,)? }) => {
+        match $value {
+            $($field::$variant => $crate::listing::SortKind::$kind,)*
+        }
+    };
 }
 
 /// One statement of a page, ordered by the sort then the id: `after`, the records after

@@ -11,7 +11,7 @@ use crate::auth::Mode;
 use crate::db::schema::{event_callbacks, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::PageWindow;
+use crate::listing::{PageWindow, SortKind};
 
 /// A webhook row to insert.
 #[derive(Debug, Insertable)]
@@ -120,6 +120,11 @@ macro_rules! sort_columns {
             ReferenceOrigin => NullableText(webhooks::reference_origin),
         })
     };
+}
+
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: WebhookSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// Inserts a webhook and returns it as stored.
