@@ -99,14 +99,7 @@ impl CustomerSort {
 
     /// The kind of value the sort field holds.
     pub fn kind(&self) -> SortKind {
-        match self.field {
-            CustomerSortField::Id => SortKind::Id,
-            CustomerSortField::CreatedAt => SortKind::Time,
-            CustomerSortField::UpdatedAt => SortKind::Time,
-            CustomerSortField::Reference => SortKind::NullableText,
-            CustomerSortField::ReferenceOrigin => SortKind::NullableText,
-            CustomerSortField::Email => SortKind::Text,
-        }
+        queries::sort_kind(self.field)
     }
 
     /// Where `record` stands in this order.

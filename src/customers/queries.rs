@@ -6,12 +6,10 @@ use diesel_async::RunQueryDsl;
 
 use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
 use crate::auth::Mode;
-use crate::db::explain::{ExplainAnalyze, plan_of};
-use crate::db::keyset::rest_after;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow, SortValue, like_pattern};
+use crate::listing::{PageWindow, SortKind, like_pattern};
 
 /// A customer row to insert.
 #[derive(Debug, Insertable)]
@@ -86,140 +84,25 @@ macro_rules! filtered {
     }};
 }
 
-/// Orders a filtered query by the sort, ties broken by id in the same direction.
-macro_rules! sorted {
-    ($query:expr, $sort:expr) => {{
-        let sort: CustomerSort = $sort;
-        let query = $query;
-        match sort.field {
-            CustomerSortField::Id => match sort.direction {
-                Direction::Asc => query.order_by(customers::id.asc()),
-                Direction::Desc => query.order_by(customers::id.desc()),
-            },
-            CustomerSortField::CreatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(customers::created_at.asc())
-                    .then_order_by(customers::id.asc()),
-                Direction::Desc => query
-                    .order_by(customers::created_at.desc())
-                    .then_order_by(customers::id.desc()),
-            },
-            CustomerSortField::UpdatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(customers::updated_at.asc())
-                    .then_order_by(customers::id.asc()),
-                Direction::Desc => query
-                    .order_by(customers::updated_at.desc())
-                    .then_order_by(customers::id.desc()),
-            },
-            CustomerSortField::Reference => {
-                crate::order_nullable!(query, customers::reference, customers::id, sort.direction)
-            }
-            CustomerSortField::ReferenceOrigin => {
-                crate::order_nullable!(
-                    query,
-                    customers::reference_origin,
-                    customers::id,
-                    sort.direction
-                )
-            }
-            CustomerSortField::Email => match sort.direction {
-                Direction::Asc => query
-                    .order_by(customers::email.asc())
-                    .then_order_by(customers::id.asc()),
-                Direction::Desc => query
-                    .order_by(customers::email.desc())
-                    .then_order_by(customers::id.desc()),
-            },
-        }
-    }};
+/// The customers' sort fields, each with the column it orders by and that column's kind:
+/// the one place a customer list's order is stated, handed to `crate::db::keyset::list`'s
+/// `$list` macro after its arguments.
+macro_rules! sort_columns {
+    ($list:ident!($($args:tt)*)) => {
+        crate::$list!($($args)*; CustomerSortField, customers::id, {
+            Id => Id,
+            CreatedAt => Time(customers::created_at),
+            UpdatedAt => Time(customers::updated_at),
+            Reference => NullableText(customers::reference),
+            ReferenceOrigin => NullableText(customers::reference_origin),
+            Email => Text(customers::email),
+        })
+    };
 }
 
-/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
-macro_rules! rest {
-    ($query:expr, $sort:expr, $rest:expr) => {{
-        let sort: CustomerSort = $sort;
-        let query = $query;
-        match sort.field {
-            CustomerSortField::Reference => {
-                crate::nullable_rest!(query, customers::reference, $rest)
-            }
-            CustomerSortField::ReferenceOrigin => {
-                crate::nullable_rest!(query, customers::reference_origin, $rest)
-            }
-            // Only the nullable sorts have a rest to read.
-            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-        }
-    }};
-}
-
-/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
-macro_rules! after {
-    ($query:expr, $sort:expr, $after:expr) => {{
-        let sort: CustomerSort = $sort;
-        let query = $query;
-        match $after {
-            None => query,
-            Some(key) => match (sort.field, key.value) {
-                (CustomerSortField::Id, _) => match sort.direction {
-                    Direction::Asc => query.filter(customers::id.gt(key.id)),
-                    Direction::Desc => query.filter(customers::id.lt(key.id)),
-                },
-                (CustomerSortField::CreatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        customers::created_at,
-                        value,
-                        customers::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (CustomerSortField::UpdatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        customers::updated_at,
-                        value,
-                        customers::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (CustomerSortField::Reference, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        customers::reference,
-                        value,
-                        customers::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (CustomerSortField::ReferenceOrigin, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        customers::reference_origin,
-                        value,
-                        customers::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (CustomerSortField::Email, SortValue::Text(Some(value))) => {
-                    crate::after_key!(
-                        query,
-                        customers::email,
-                        value,
-                        customers::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                // A signed cursor's value always fits its sort; a mismatch matches nothing.
-                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-            },
-        }
-    }};
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: CustomerSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// One customer of this mode.
@@ -306,28 +189,13 @@ pub async fn list(
     sort: CustomerSort,
     window: PageWindow,
 ) -> DbResult<Vec<Customer>> {
-    let mut page: Vec<Customer> = db_run!(conn, |c| {
-        sorted!(
-            after!(filtered!(mode, filter), sort, window.after.clone()),
-            sort
-        )
-        .select(Customer::as_select())
-        .limit(window.limit)
-        .load(c)
-        .await
-    })?;
-    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, page.len()) {
-        let limit = window.limit - page.len() as i64;
-        let more: Vec<Customer> = db_run!(conn, |c| {
-            sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
-                .select(Customer::as_select())
-                .limit(limit)
-                .load(c)
-                .await
-        })?;
-        page.extend(more);
-    }
-    Ok(page)
+    Ok(sort_columns!(keyset_page!(
+        conn,
+        filtered!(mode, filter),
+        Customer::as_select(),
+        sort,
+        &window
+    )))
 }
 
 /// How many customers match.
@@ -455,25 +323,11 @@ pub async fn explain_list(
     sort: CustomerSort,
     window: PageWindow,
 ) -> DbResult<Option<Vec<serde_json::Value>>> {
-    let Conn::Pg(c) = conn else {
-        return Ok(None);
-    };
-    let c: &mut &crate::db::PgConn = &mut &**c;
-    let query = sorted!(
-        after!(filtered!(mode, filter), sort, window.after.clone()),
-        sort
-    )
-    .select(Customer::as_select())
-    .limit(window.limit);
-    let plan: String = ExplainAnalyze(query).get_result(c).await?;
-    let mut plans = vec![plan_of(&plan)];
-    let read = plans[0]["Plan"]["Actual Rows"].as_u64().unwrap_or(0) as usize;
-    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, read) {
-        let query = sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
-            .select(Customer::as_select())
-            .limit(window.limit - read as i64);
-        let plan: String = ExplainAnalyze(query).get_result(c).await?;
-        plans.push(plan_of(&plan));
-    }
-    Ok(Some(plans))
+    Ok(sort_columns!(keyset_explain!(
+        conn,
+        filtered!(mode, filter),
+        Customer::as_select(),
+        sort,
+        &window
+    )))
 }

@@ -142,13 +142,7 @@ impl ResetSort {
 
     /// The kind of value the sort field holds.
     pub fn kind(&self) -> SortKind {
-        match self.field {
-            ResetSortField::Id => SortKind::Id,
-            ResetSortField::CreatedAt => SortKind::Time,
-            ResetSortField::UpdatedAt => SortKind::Time,
-            ResetSortField::Reference => SortKind::NullableText,
-            ResetSortField::ReferenceOrigin => SortKind::NullableText,
-        }
+        queries::sort_kind(self.field)
     }
 
     /// Where `record` stands in this order.

@@ -9,14 +9,12 @@ use diesel_async::RunQueryDsl;
 use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
 use crate::auth::{Mode, secrets};
 use crate::customers::Customer;
-use crate::db::explain::{ExplainAnalyze, plan_of};
 use crate::db::json::json_contains;
-use crate::db::keyset::rest_after;
 use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow, SortValue, like_pattern};
+use crate::listing::{PageWindow, SortKind, like_pattern};
 
 /// A reset row to insert.
 #[derive(Debug, Insertable)]
@@ -110,115 +108,24 @@ macro_rules! filtered {
     }};
 }
 
-/// Orders a filtered query by the sort, ties broken by id in the same direction.
-macro_rules! sorted {
-    ($query:expr, $sort:expr) => {{
-        let sort: ResetSort = $sort;
-        let query = $query;
-        match sort.field {
-            ResetSortField::Id => match sort.direction {
-                Direction::Asc => query.order_by(resets::id.asc()),
-                Direction::Desc => query.order_by(resets::id.desc()),
-            },
-            ResetSortField::CreatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(resets::created_at.asc())
-                    .then_order_by(resets::id.asc()),
-                Direction::Desc => query
-                    .order_by(resets::created_at.desc())
-                    .then_order_by(resets::id.desc()),
-            },
-            ResetSortField::UpdatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(resets::updated_at.asc())
-                    .then_order_by(resets::id.asc()),
-                Direction::Desc => query
-                    .order_by(resets::updated_at.desc())
-                    .then_order_by(resets::id.desc()),
-            },
-            ResetSortField::Reference => {
-                crate::order_nullable!(query, resets::reference, resets::id, sort.direction)
-            }
-            ResetSortField::ReferenceOrigin => {
-                crate::order_nullable!(query, resets::reference_origin, resets::id, sort.direction)
-            }
-        }
-    }};
+/// The resets' sort fields, each with the column it orders by and that column's kind:
+/// the one place a reset list's order is stated, handed to `crate::db::keyset::list`'s
+/// `$list` macro after its arguments.
+macro_rules! sort_columns {
+    ($list:ident!($($args:tt)*)) => {
+        crate::$list!($($args)*; ResetSortField, resets::id, {
+            Id => Id,
+            CreatedAt => Time(resets::created_at),
+            UpdatedAt => Time(resets::updated_at),
+            Reference => NullableText(resets::reference),
+            ReferenceOrigin => NullableText(resets::reference_origin),
+        })
+    };
 }
 
-/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
-macro_rules! rest {
-    ($query:expr, $sort:expr, $rest:expr) => {{
-        let sort: ResetSort = $sort;
-        let query = $query;
-        match sort.field {
-            ResetSortField::Reference => crate::nullable_rest!(query, resets::reference, $rest),
-            ResetSortField::ReferenceOrigin => {
-                crate::nullable_rest!(query, resets::reference_origin, $rest)
-            }
-            // Only the nullable sorts have a rest to read.
-            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-        }
-    }};
-}
-
-/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
-macro_rules! after {
-    ($query:expr, $sort:expr, $after:expr) => {{
-        let sort: ResetSort = $sort;
-        let query = $query;
-        match $after {
-            None => query,
-            Some(key) => match (sort.field, key.value) {
-                (ResetSortField::Id, _) => match sort.direction {
-                    Direction::Asc => query.filter(resets::id.gt(key.id)),
-                    Direction::Desc => query.filter(resets::id.lt(key.id)),
-                },
-                (ResetSortField::CreatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        resets::created_at,
-                        value,
-                        resets::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (ResetSortField::UpdatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        resets::updated_at,
-                        value,
-                        resets::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (ResetSortField::Reference, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        resets::reference,
-                        value,
-                        resets::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (ResetSortField::ReferenceOrigin, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        resets::reference_origin,
-                        value,
-                        resets::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                // A signed cursor's value always fits its sort; a mismatch matches nothing.
-                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-            },
-        }
-    }};
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: ResetSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// Inserts a reset and returns it as stored.
@@ -428,46 +335,8 @@ pub async fn count_for_customers(
     })?)
 }
 
-/// A page of the filtered and sorted resets read from `$source` with `$select` (each
-/// evaluated in each backend's arm, as the selection's type is the backend's): one
-/// statement, and a second when a nullable sort's page runs past the part of the order its
-/// cursor stands in (see `crate::db::keyset`).
-macro_rules! page {
-    ($conn:expr, $source:expr, $select:expr, $mode:expr, $filter:expr, $sort:expr, $window:expr) => {{
-        let window: &PageWindow = $window;
-        let mut page: Vec<_> = db_run!($conn, |c| {
-            sorted!(
-                after!(
-                    filtered!($source, $mode, $filter),
-                    $sort,
-                    window.after.clone()
-                ),
-                $sort
-            )
-            .select($select)
-            .limit(window.limit)
-            .load(c)
-            .await
-        })?;
-        if let Some(rest) = rest_after($sort.kind(), $sort.direction, window, page.len()) {
-            let limit = window.limit - page.len() as i64;
-            let more: Vec<_> = db_run!($conn, |c| {
-                sorted!(
-                    rest!(filtered!($source, $mode, $filter), $sort, rest),
-                    $sort
-                )
-                .select($select)
-                .limit(limit)
-                .load(c)
-                .await
-            })?;
-            page.extend(more);
-        }
-        page
-    }};
-}
-
-/// A page of resets (see [`page!`]).
+/// A page of resets: one statement, and a second when a nullable sort's page runs past
+/// the part of the order its cursor stands in (see `crate::db::keyset`).
 pub async fn list(
     conn: &mut Conn,
     mode: Mode,
@@ -475,15 +344,13 @@ pub async fn list(
     sort: ResetSort,
     window: PageWindow,
 ) -> DbResult<Vec<PasswordReset>> {
-    Ok(page!(
+    Ok(sort_columns!(keyset_page!(
         conn,
-        resets::table,
+        filtered!(resets::table, mode, filter),
         PasswordReset::as_select(),
-        mode,
-        filter,
         sort,
         &window
-    ))
+    )))
 }
 
 /// A page of resets, each with its customer joined in the same statement: the list's
@@ -495,15 +362,13 @@ pub async fn list_with_customers(
     sort: ResetSort,
     window: PageWindow,
 ) -> DbResult<Vec<(PasswordReset, Customer)>> {
-    Ok(page!(
+    Ok(sort_columns!(keyset_page!(
         conn,
-        resets::table.inner_join(customers::table),
+        filtered!(resets::table.inner_join(customers::table), mode, filter),
         (PasswordReset::as_select(), Customer::as_select()),
-        mode,
-        filter,
         sort,
         &window
-    ))
+    )))
 }
 
 /// [`list`]'s statements run under `EXPLAIN (ANALYZE, FORMAT JSON)` on PostgreSQL, their
@@ -517,27 +382,13 @@ pub async fn explain_list(
     sort: ResetSort,
     window: PageWindow,
 ) -> DbResult<Option<Vec<serde_json::Value>>> {
-    let Conn::Pg(c) = conn else {
-        return Ok(None);
-    };
-    let c: &mut &crate::db::PgConn = &mut &**c;
-    let query = sorted!(
-        after!(filtered!(mode, filter), sort, window.after.clone()),
-        sort
-    )
-    .select(PasswordReset::as_select())
-    .limit(window.limit);
-    let plan: String = ExplainAnalyze(query).get_result(c).await?;
-    let mut plans = vec![plan_of(&plan)];
-    let read = plans[0]["Plan"]["Actual Rows"].as_u64().unwrap_or(0) as usize;
-    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, read) {
-        let query = sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
-            .select(PasswordReset::as_select())
-            .limit(window.limit - read as i64);
-        let plan: String = ExplainAnalyze(query).get_result(c).await?;
-        plans.push(plan_of(&plan));
-    }
-    Ok(Some(plans))
+    Ok(sort_columns!(keyset_explain!(
+        conn,
+        filtered!(mode, filter),
+        PasswordReset::as_select(),
+        sort,
+        &window
+    )))
 }
 
 /// A reset of the mode by id with its customer, in one statement.

@@ -187,14 +187,7 @@ impl WebhookSort {
 
     /// The kind of value the sort field holds.
     pub fn kind(&self) -> SortKind {
-        match self.field {
-            WebhookSortField::Id => SortKind::Id,
-            WebhookSortField::CreatedAt => SortKind::Time,
-            WebhookSortField::UpdatedAt => SortKind::Time,
-            WebhookSortField::Name => SortKind::Text,
-            WebhookSortField::Reference => SortKind::NullableText,
-            WebhookSortField::ReferenceOrigin => SortKind::NullableText,
-        }
+        queries::sort_kind(self.field)
     }
 
     /// Where `record` stands in this order.

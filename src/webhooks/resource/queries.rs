@@ -8,11 +8,10 @@ use super::{
     EventCallback, LAST_EVENT_CALLBACKS, Webhook, WebhookFilter, WebhookSort, WebhookSortField,
 };
 use crate::auth::Mode;
-use crate::db::keyset::rest_after;
 use crate::db::schema::{event_callbacks, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::listing::{Direction, PageWindow, SortValue};
+use crate::listing::{PageWindow, SortKind};
 
 /// A webhook row to insert.
 #[derive(Debug, Insertable)]
@@ -107,138 +106,25 @@ macro_rules! filtered {
     }};
 }
 
-/// Orders a filtered query by the sort, ties broken by id in the same direction.
-macro_rules! sorted {
-    ($query:expr, $sort:expr) => {{
-        let sort: WebhookSort = $sort;
-        let query = $query;
-        match sort.field {
-            WebhookSortField::Id => match sort.direction {
-                Direction::Asc => query.order_by(webhooks::id.asc()),
-                Direction::Desc => query.order_by(webhooks::id.desc()),
-            },
-            WebhookSortField::CreatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(webhooks::created_at.asc())
-                    .then_order_by(webhooks::id.asc()),
-                Direction::Desc => query
-                    .order_by(webhooks::created_at.desc())
-                    .then_order_by(webhooks::id.desc()),
-            },
-            WebhookSortField::UpdatedAt => match sort.direction {
-                Direction::Asc => query
-                    .order_by(webhooks::updated_at.asc())
-                    .then_order_by(webhooks::id.asc()),
-                Direction::Desc => query
-                    .order_by(webhooks::updated_at.desc())
-                    .then_order_by(webhooks::id.desc()),
-            },
-            WebhookSortField::Name => match sort.direction {
-                Direction::Asc => query
-                    .order_by(webhooks::name.asc())
-                    .then_order_by(webhooks::id.asc()),
-                Direction::Desc => query
-                    .order_by(webhooks::name.desc())
-                    .then_order_by(webhooks::id.desc()),
-            },
-            WebhookSortField::Reference => {
-                crate::order_nullable!(query, webhooks::reference, webhooks::id, sort.direction)
-            }
-            WebhookSortField::ReferenceOrigin => {
-                crate::order_nullable!(
-                    query,
-                    webhooks::reference_origin,
-                    webhooks::id,
-                    sort.direction
-                )
-            }
-        }
-    }};
+/// The webhooks' sort fields, each with the column it orders by and that column's kind:
+/// the one place a webhook list's order is stated, handed to `crate::db::keyset::list`'s
+/// `$list` macro after its arguments.
+macro_rules! sort_columns {
+    ($list:ident!($($args:tt)*)) => {
+        crate::$list!($($args)*; WebhookSortField, webhooks::id, {
+            Id => Id,
+            CreatedAt => Time(webhooks::created_at),
+            UpdatedAt => Time(webhooks::updated_at),
+            Name => Text(webhooks::name),
+            Reference => NullableText(webhooks::reference),
+            ReferenceOrigin => NullableText(webhooks::reference_origin),
+        })
+    };
 }
 
-/// Keeps the records of a nullable sort's `rest` (see `crate::db::keyset::rest_after`).
-macro_rules! rest {
-    ($query:expr, $sort:expr, $rest:expr) => {{
-        let sort: WebhookSort = $sort;
-        let query = $query;
-        match sort.field {
-            WebhookSortField::Reference => crate::nullable_rest!(query, webhooks::reference, $rest),
-            WebhookSortField::ReferenceOrigin => {
-                crate::nullable_rest!(query, webhooks::reference_origin, $rest)
-            }
-            // Only the nullable sorts have a rest to read.
-            _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-        }
-    }};
-}
-
-/// Keeps the records after the window's key in the sort's order (see `crate::db::keyset`).
-macro_rules! after {
-    ($query:expr, $sort:expr, $after:expr) => {{
-        let sort: WebhookSort = $sort;
-        let query = $query;
-        match $after {
-            None => query,
-            Some(key) => match (sort.field, key.value) {
-                (WebhookSortField::Id, _) => match sort.direction {
-                    Direction::Asc => query.filter(webhooks::id.gt(key.id)),
-                    Direction::Desc => query.filter(webhooks::id.lt(key.id)),
-                },
-                (WebhookSortField::CreatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        webhooks::created_at,
-                        value,
-                        webhooks::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (WebhookSortField::UpdatedAt, SortValue::Time(value)) => {
-                    crate::after_key!(
-                        query,
-                        webhooks::updated_at,
-                        value,
-                        webhooks::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (WebhookSortField::Name, SortValue::Text(Some(value))) => {
-                    crate::after_key!(
-                        query,
-                        webhooks::name,
-                        value,
-                        webhooks::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (WebhookSortField::Reference, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        webhooks::reference,
-                        value,
-                        webhooks::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                (WebhookSortField::ReferenceOrigin, SortValue::Text(value)) => {
-                    crate::after_nullable_key!(
-                        query,
-                        webhooks::reference_origin,
-                        value,
-                        webhooks::id,
-                        key.id,
-                        sort.direction
-                    )
-                }
-                // A signed cursor's value always fits its sort; a mismatch matches nothing.
-                _ => query.filter(false.into_sql::<diesel::sql_types::Bool>()),
-            },
-        }
-    }};
+/// The kind of value a sort field holds, as `sort_columns!` states it.
+pub(super) fn sort_kind(field: WebhookSortField) -> SortKind {
+    sort_columns!(keyset_kind!(field))
 }
 
 /// Inserts a webhook and returns it as stored.
@@ -276,28 +162,13 @@ pub async fn list(
     sort: WebhookSort,
     window: PageWindow,
 ) -> DbResult<Vec<Webhook>> {
-    let mut page: Vec<Webhook> = db_run!(conn, |c| {
-        sorted!(
-            after!(filtered!(mode, filter), sort, window.after.clone()),
-            sort
-        )
-        .select(Webhook::as_select())
-        .limit(window.limit)
-        .load(c)
-        .await
-    })?;
-    if let Some(rest) = rest_after(sort.kind(), sort.direction, &window, page.len()) {
-        let limit = window.limit - page.len() as i64;
-        let more: Vec<Webhook> = db_run!(conn, |c| {
-            sorted!(rest!(filtered!(mode, filter), sort, rest), sort)
-                .select(Webhook::as_select())
-                .limit(limit)
-                .load(c)
-                .await
-        })?;
-        page.extend(more);
-    }
-    Ok(page)
+    Ok(sort_columns!(keyset_page!(
+        conn,
+        filtered!(mode, filter),
+        Webhook::as_select(),
+        sort,
+        &window
+    )))
 }
 
 /// How many webhooks match.
