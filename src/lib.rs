@@ -15,6 +15,7 @@ pub mod http;
 pub mod integrator_fields;
 pub mod listing;
 pub mod metrics;
+pub mod oauth;
 pub mod rate_limits;
 pub mod resets;
 pub mod telemetry;

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::{limits, nesting};
 use crate::AppState;
-use crate::auth::oauth::{self, GrantRequest, OAuthError};
+use crate::oauth::{self, GrantRequest, OAuthError, REFRESH_TOKEN_LIFETIME};
 use crate::rate_limits::Scope;
 
 /// Issues an access token for one of the supported grants, within the per-IP budget.
@@ -45,7 +45,7 @@ pub async fn token(
             let result = async {
                 let params = parameters(&headers, &body, state.config.max_nesting)?;
                 let request = GrantRequest::from_params(&params)?;
-                oauth::grant(&state, request).await
+                oauth::grant(&context(&state), request).await
             }
             .await;
             match result {
@@ -98,7 +98,7 @@ pub async fn revoke(
             .map(|t| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::InvalidRequest("`token` is required".into()))?;
-        oauth::revoke(&state, token).await
+        oauth::revoke(&context(&state), token).await
     }
     .await;
     let mut response = match result {
@@ -107,6 +107,19 @@ pub async fn revoke(
     };
     limits::add_headers(&mut response, verdict.as_ref());
     response
+}
+
+/// What the grants take from the service's state.
+fn context(state: &AppState) -> oauth::Context<'_> {
+    oauth::Context {
+        db: &state.db,
+        signer: &state.signer,
+        revocations: &state.revocations,
+        hasher: &state.hasher,
+        login_pauses: &state.login_pauses,
+        login_budget: state.config.budget(Scope::LoginFailures),
+        session_rules: state.config.session_rules(REFRESH_TOKEN_LIFETIME),
+    }
 }
 
 /// 429 with an OAuth error body.
