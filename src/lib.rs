@@ -21,6 +21,10 @@ pub mod resets;
 pub mod telemetry;
 pub mod webhooks;
 
+// Query modules keep importing the dispatch macro as `crate::db_run`, where
+// `#[macro_export]` used to put it; outside the crate it is not reachable.
+pub(crate) use db::db_run;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
