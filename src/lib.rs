@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod cursor;
 pub mod customers;

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::{limits, nesting};
 use crate::AppState;
+use crate::codes::oauth as code;
 use crate::oauth::{self, GrantRequest, OAuthError, REFRESH_TOKEN_LIFETIME};
 use crate::rate_limits::Scope;
 
@@ -35,11 +36,11 @@ pub async fn token(
     let (mut response, outcome) = match verdict.filter(|v| !v.allowed) {
         Some(_) => {
             let body = json!({
-                "error": "too_many_requests",
+                "error": code::TOO_MANY_REQUESTS,
                 "error_description": "too many token requests: try again later",
             });
             let response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-            (no_store(response), "too_many_requests")
+            (no_store(response), code::TOO_MANY_REQUESTS)
         }
         None => {
             let result = async {
@@ -124,7 +125,7 @@ fn context(state: &AppState) -> oauth::Context<'_> {
 
 /// 429 with an OAuth error body.
 fn too_many_requests(description: &str) -> Response {
-    let body = json!({ "error": "too_many_requests", "error_description": description });
+    let body = json!({ "error": code::TOO_MANY_REQUESTS, "error_description": description });
     no_store((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response())
 }
 
@@ -200,7 +201,8 @@ fn error_response(error: OAuthError) -> Response {
 
 /// A body that could not be read (too large: 413), as an OAuth error.
 fn unreadable_body(rejection: BytesRejection) -> Response {
-    let body = json!({ "error": "invalid_request", "error_description": rejection.body_text() });
+    let body =
+        json!({ "error": code::INVALID_REQUEST, "error_description": rejection.body_text() });
     no_store((rejection.status(), Json(body)).into_response())
 }
 

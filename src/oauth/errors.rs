@@ -1,6 +1,7 @@
 //! The OAuth error answers of RFC 6749 and RFC 7009.
 
 use crate::auth::password::HashError;
+use crate::codes::oauth as code;
 use crate::db::DbError;
 
 /// An OAuth error answer.
@@ -55,13 +56,13 @@ impl OAuthError {
     /// The `error` code of RFC 6749.
     pub fn code(&self) -> &'static str {
         match self {
-            OAuthError::InvalidClient => "invalid_client",
-            OAuthError::InvalidGrant => "invalid_grant",
-            OAuthError::UnauthorizedClient => "unauthorized_client",
-            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
-            OAuthError::InvalidRequest(_) => "invalid_request",
-            OAuthError::TooManyRequests { .. } => "too_many_requests",
-            OAuthError::Internal(_) => "server_error",
+            OAuthError::InvalidClient => code::INVALID_CLIENT,
+            OAuthError::InvalidGrant => code::INVALID_GRANT,
+            OAuthError::UnauthorizedClient => code::UNAUTHORIZED_CLIENT,
+            OAuthError::UnsupportedGrantType => code::UNSUPPORTED_GRANT_TYPE,
+            OAuthError::InvalidRequest(_) => code::INVALID_REQUEST,
+            OAuthError::TooManyRequests { .. } => code::TOO_MANY_REQUESTS,
+            OAuthError::Internal(_) => code::SERVER_ERROR,
         }
     }
 }
