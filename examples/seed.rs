@@ -219,14 +219,20 @@ async fn seed_resets(conn: &mut Conn, planned: Vec<SeedReset>) -> anyhow::Result
                         }
                     }
                 }
-                reset_gateway::db_run!(&mut *conn, |c| {
-                    diesel::update(resets_table::table.filter(resets_table::id.eq_any(&used)))
-                        .set(
-                            resets_table::reset_password_at.eq(resets_table::updated_at.nullable()),
-                        )
-                        .execute(c)
-                        .await
-                })?;
+                let mark_used = diesel::update(
+                    resets_table::table.filter(resets_table::id.eq_any(&used)),
+                )
+                .set(resets_table::reset_password_at.eq(resets_table::updated_at.nullable()));
+                match &mut *conn {
+                    Conn::Pg(c) => {
+                        let c: &mut &reset_gateway::db::PgConn = &mut &**c;
+                        mark_used.execute(c).await?;
+                    }
+                    Conn::Sqlite(c) => {
+                        let c: &mut reset_gateway::db::SqliteConn = &mut *c;
+                        mark_used.execute(c).await?;
+                    }
+                }
                 Ok::<_, anyhow::Error>(())
             }
             .boxed()

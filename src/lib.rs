@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod cursor;
 pub mod customers;
@@ -15,10 +16,15 @@ pub mod http;
 pub mod integrator_fields;
 pub mod listing;
 pub mod metrics;
+pub mod oauth;
 pub mod rate_limits;
 pub mod resets;
 pub mod telemetry;
 pub mod webhooks;
+
+// Query modules keep importing the dispatch macro as `crate::db_run`, where
+// `#[macro_export]` used to put it; outside the crate it is not reachable.
+pub(crate) use db::db_run;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,10 +1,11 @@
 //! Who is calling: API credentials, access tokens, customer sessions and passwords.
+//!
+//! `auth` serves the layers above it and imports none of them: the OAuth grants that
+//! join credentials, customers and sessions live in `crate::oauth`.
 
 mod argon2id;
 pub mod credentials;
 mod hash_pool;
-pub mod login_throttle;
-pub mod oauth;
 pub mod password;
 pub mod pauses;
 pub mod revocations;

@@ -140,7 +140,8 @@ impl std::ops::Deref for PgHandle {
 /// once per backend arm, so each arm is type-checked against its own backend. On
 /// PostgreSQL `c` is a `&mut &PgConn`: diesel-async runs statements through a shared
 /// reference, which is what lets a shared read connection pipeline them.
-#[macro_export]
+///
+/// Crate-private: code outside the crate reaches the database through domain functions.
 macro_rules! db_run {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -155,6 +156,7 @@ macro_rules! db_run {
         }
     };
 }
+pub(crate) use db_run;
 
 impl Db {
     /// Checks a connection out of the pool, failing after the acquire timeout.

@@ -1,7 +1,8 @@
 //! The error policy, in one place.
 //!
 //! Domain code returns its own error enums; this module is the only place they become
-//! GraphQL errors, with Commerce Layer's codes in `extensions.code`:
+//! GraphQL errors, with Commerce Layer's codes (spelled in [`crate::codes::graphql`]) in
+//! `extensions.code`:
 //! `INVALID_TOKEN` (missing, malformed, expired or revoked access token), `UNAUTHORIZED`
 //! (valid token, action not allowed), `RECORD_NOT_FOUND` (also for records of the other
 //! mode, or another customer's), `VALIDATION_ERROR` (with `extensions.pointer` and
@@ -12,6 +13,7 @@
 use async_graphql::ErrorExtensions;
 
 use crate::auth::password::HashError;
+use crate::codes::graphql as code;
 use crate::customers::CustomerError;
 use crate::db::DbError;
 use crate::listing::FieldProblem;
@@ -48,12 +50,12 @@ impl ApiError {
     /// The code in `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidToken(_) => "INVALID_TOKEN",
-            ApiError::Unauthorized(_) | ApiError::UnauthorizedField(_) => "UNAUTHORIZED",
-            ApiError::NotFound(_) => "RECORD_NOT_FOUND",
-            ApiError::Invalid(_) => "VALIDATION_ERROR",
-            ApiError::TooManyRequests { .. } | ApiError::HashQueueFull => TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            ApiError::InvalidToken(_) => code::INVALID_TOKEN,
+            ApiError::Unauthorized(_) | ApiError::UnauthorizedField(_) => code::UNAUTHORIZED,
+            ApiError::NotFound(_) => code::RECORD_NOT_FOUND,
+            ApiError::Invalid(_) => code::VALIDATION_ERROR,
+            ApiError::TooManyRequests { .. } | ApiError::HashQueueFull => code::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -107,9 +109,6 @@ impl ApiError {
         })
     }
 }
-
-/// The code of every refusal for a budget or a full queue.
-pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
 
 /// The source of a GraphQL error refusing a request because the password hash queue is
 /// full: the HTTP layer answers such a request with 429 and `Retry-After`.
@@ -170,16 +169,6 @@ impl From<ResetError> for ApiError {
             ResetError::Hash(e) => e.into(),
         }
     }
-}
-
-/// Codes of requests refused before they run (their answers carry no `data`).
-pub mod request_codes {
-    /// The document is not GraphQL, or is nested too deep to be parsed safely.
-    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    /// The document breaks a rule of the schema or a limit of the service.
-    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    /// The request itself (its body or parameters) is malformed.
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
 }
 
 /// Turns a domain result into a GraphQL result through [`ApiError`].

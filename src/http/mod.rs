@@ -133,7 +133,7 @@ async fn explain_timeout(response: axum::response::Response) -> axum::response::
         return response;
     }
     let body = serde_json::json!({
-        "errors": [{ "message": "the request took too long", "extensions": { "code": "REQUEST_TIMEOUT" } }]
+        "errors": [{ "message": "the request took too long", "extensions": { "code": crate::codes::graphql::REQUEST_TIMEOUT } }]
     });
     (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
 }

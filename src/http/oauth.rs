@@ -15,7 +15,8 @@ use serde_json::json;
 
 use super::{limits, nesting};
 use crate::AppState;
-use crate::auth::oauth::{self, GrantRequest, OAuthError};
+use crate::codes::oauth as code;
+use crate::oauth::{self, GrantRequest, OAuthError, REFRESH_TOKEN_LIFETIME};
 use crate::rate_limits::Scope;
 
 /// Issues an access token for one of the supported grants, within the per-IP budget.
@@ -35,17 +36,17 @@ pub async fn token(
     let (mut response, outcome) = match verdict.filter(|v| !v.allowed) {
         Some(_) => {
             let body = json!({
-                "error": "too_many_requests",
+                "error": code::TOO_MANY_REQUESTS,
                 "error_description": "too many token requests: try again later",
             });
             let response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-            (no_store(response), "too_many_requests")
+            (no_store(response), code::TOO_MANY_REQUESTS)
         }
         None => {
             let result = async {
                 let params = parameters(&headers, &body, state.config.max_nesting)?;
                 let request = GrantRequest::from_params(&params)?;
-                oauth::grant(&state, request).await
+                oauth::grant(&context(&state), request).await
             }
             .await;
             match result {
@@ -98,7 +99,7 @@ pub async fn revoke(
             .map(|t| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::InvalidRequest("`token` is required".into()))?;
-        oauth::revoke(&state, token).await
+        oauth::revoke(&context(&state), token).await
     }
     .await;
     let mut response = match result {
@@ -109,9 +110,22 @@ pub async fn revoke(
     response
 }
 
+/// What the grants take from the service's state.
+fn context(state: &AppState) -> oauth::Context<'_> {
+    oauth::Context {
+        db: &state.db,
+        signer: &state.signer,
+        revocations: &state.revocations,
+        hasher: &state.hasher,
+        login_pauses: &state.login_pauses,
+        login_budget: state.config.budget(Scope::LoginFailures),
+        session_rules: state.config.session_rules(REFRESH_TOKEN_LIFETIME),
+    }
+}
+
 /// 429 with an OAuth error body.
 fn too_many_requests(description: &str) -> Response {
-    let body = json!({ "error": "too_many_requests", "error_description": description });
+    let body = json!({ "error": code::TOO_MANY_REQUESTS, "error_description": description });
     no_store((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response())
 }
 
@@ -187,7 +201,8 @@ fn error_response(error: OAuthError) -> Response {
 
 /// A body that could not be read (too large: 413), as an OAuth error.
 fn unreadable_body(rejection: BytesRejection) -> Response {
-    let body = json!({ "error": "invalid_request", "error_description": rejection.body_text() });
+    let body =
+        json!({ "error": code::INVALID_REQUEST, "error_description": rejection.body_text() });
     no_store((rejection.status(), Json(body)).into_response())
 }
 

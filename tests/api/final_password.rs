@@ -224,7 +224,7 @@ on_both_databases! {
         let who = Callers::new(&app).await;
         let (_, login) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;
         let mut conn = app.state().db.conn().await.unwrap();
-        reset_gateway::db_run!(&mut conn, |c| {
+        db_run!(&mut conn, |c| {
             diesel::update(customers::table.find(&who.me))
                 .set(customers::password_version.eq(customers::password_version + 1))
                 .execute(c)

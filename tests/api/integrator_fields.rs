@@ -62,7 +62,7 @@ fn big_metadata() -> Value {
 
 async fn sql(app: &TestApp, statement: String) {
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         diesel_async::RunQueryDsl::execute(diesel::sql_query(statement), c)
             .await
             .unwrap()

@@ -1,5 +1,23 @@
 //! Integration tests: the real service, on SQLite and PostgreSQL, over HTTP.
 
+/// Runs `body` with `c` bound to the connection of whichever backend `conn` is: the
+/// suite's copy of the service's crate-private `db_run!`, for the few tests that read or
+/// write rows the API does not reach.
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            reset_gateway::db::Conn::Pg($c) => {
+                let $c: &mut &reset_gateway::db::PgConn = &mut &**$c;
+                $body
+            }
+            reset_gateway::db::Conn::Sqlite($c) => {
+                let $c: &mut reset_gateway::db::SqliteConn = &mut *$c;
+                $body
+            }
+        }
+    };
+}
+
 mod files;
 mod fixtures;
 mod graphql_http;

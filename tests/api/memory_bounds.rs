@@ -173,7 +173,7 @@ async fn old_revocation(app: &TestApp, jti: &str, age: chrono::Duration) {
     use reset_gateway::db::schema::revoked_tokens;
     let now = chrono::Utc::now().naive_utc();
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         diesel_async::RunQueryDsl::execute(
             diesel::insert_into(revoked_tokens::table).values((
                 revoked_tokens::jti.eq(jti),
@@ -193,7 +193,7 @@ async fn unstamped_revocation(app: &TestApp, jti: &str) {
     use reset_gateway::db::schema::revoked_tokens;
     let expires_at = chrono::Utc::now().naive_utc() + chrono::Duration::hours(1);
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         diesel_async::RunQueryDsl::execute(
             diesel::insert_into(revoked_tokens::table).values((
                 revoked_tokens::jti.eq(jti),

@@ -37,7 +37,7 @@ async fn access(app: &TestApp, session: &Value) -> Option<String> {
 /// How many sessions and rotated refresh-token digests are stored.
 async fn stored(app: &TestApp) -> (i64, i64) {
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         let sessions = customer_sessions::table
             .count()
             .get_result(c)

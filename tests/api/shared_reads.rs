@@ -79,7 +79,7 @@ async fn a_read_connection_the_server_closed_is_replaced_before_the_next_read() 
         panic!("one read connection")
     };
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         diesel::sql_query(format!("SELECT pg_terminate_backend({reader})"))
             .execute(c)
             .await

@@ -58,7 +58,7 @@ pub fn ids(got: &[Received]) -> Vec<String> {
 /// the `webhook-id` of each.
 pub async fn outbox_ids(app: &TestApp, id: &str) -> Vec<String> {
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         webhook_deliveries::table
             .filter(webhook_deliveries::webhook_id.eq(id))
             .select(webhook_deliveries::id)

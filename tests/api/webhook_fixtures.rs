@@ -109,7 +109,7 @@ pub async fn stored(app: &TestApp) -> Vec<Stored> {
     use diesel::prelude::*;
     use reset_gateway::db::schema::webhook_deliveries as d;
     let mut conn = app.state().db.conn().await.unwrap();
-    reset_gateway::db_run!(&mut conn, |c| {
+    db_run!(&mut conn, |c| {
         let query = d::table.select((d::state, d::sealed_token));
         diesel_async::RunQueryDsl::load(query, c).await.unwrap()
     })

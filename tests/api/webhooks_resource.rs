@@ -221,7 +221,7 @@ on_both_databases! {
 
         let mut conn = app.state().db.conn().await.unwrap();
         let sql = format!("UPDATE webhooks SET circuit_state = 'open', circuit_failure_count = 30 WHERE id = '{id}'");
-        reset_gateway::db_run!(&mut conn, |c| {
+        db_run!(&mut conn, |c| {
             diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), c).await.unwrap()
         });
         drop(conn);
@@ -289,7 +289,7 @@ on_both_databases! {
 
         let mut conn = app.state().db.conn().await.unwrap();
         let sql = format!("UPDATE webhooks SET circuit_state = 'open' WHERE id = '{}'", ids[2]);
-        reset_gateway::db_run!(&mut conn, |c| {
+        db_run!(&mut conn, |c| {
             diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), c).await.unwrap()
         });
         drop(conn);
@@ -356,7 +356,7 @@ async fn insert_callbacks(app: &TestApp, webhook_id: &str, count: usize) {
             code = if i % 2 == 0 { "500".to_owned() } else { "NULL".to_owned() },
             attempt = i + 1,
         );
-        reset_gateway::db_run!(&mut conn, |c| {
+        db_run!(&mut conn, |c| {
             diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), c)
                 .await
                 .unwrap()
@@ -393,7 +393,7 @@ on_both_databases! {
 
         app.graphql(Some(&token), DELETE, json!({ "id": busy })).await;
         let mut conn = app.state().db.conn().await.unwrap();
-        let left: i64 = reset_gateway::db_run!(&mut conn, |c| {
+        let left: i64 = db_run!(&mut conn, |c| {
             use diesel::prelude::*;
             use reset_gateway::db::schema::event_callbacks;
             diesel_async::RunQueryDsl::get_result(event_callbacks::table.count(), c).await.unwrap()

@@ -6,6 +6,7 @@ use async_graphql::{ServerError, Value as GraphqlValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::codes::graphql as code;
 use crate::graphql::error::HashQueueFull;
 
 /// An executed request's answer.
@@ -73,9 +74,9 @@ impl Serialize for Answer {
 /// coercion) carry no code; every error a client sees should.
 fn give_code(error: &mut ServerError) {
     let code = if error.path.is_empty() {
-        "GRAPHQL_VALIDATION_FAILED"
+        code::VALIDATION_FAILED
     } else {
-        "VALIDATION_ERROR"
+        code::VALIDATION_ERROR
     };
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
@@ -111,7 +112,11 @@ impl BatchItem {
 pub(super) fn to_body(answer: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(answer).unwrap_or_else(|e| {
         tracing::error!(error = %e, "an answer could not be serialized");
-        br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
+        format!(
+            r#"{{"errors":[{{"message":"internal server error","extensions":{{"code":"{}"}}}}]}}"#,
+            code::INTERNAL_SERVER_ERROR
+        )
+        .into_bytes()
     })
 }
 

@@ -135,8 +135,7 @@ pub async fn post(
     let body = if !is_json || !charset_ok {
         Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            crate::codes::graphql::UNSUPPORTED_MEDIA_TYPE,
             "send the request as application/json (UTF-8)",
         ))
     } else {

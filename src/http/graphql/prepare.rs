@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::answer::Answer;
-use super::apq::ApqError;
+use super::apq::{ApqError, Registration};
 use super::cost;
 use super::document::{self, Analysis};
 use super::params::GraphqlParams;
@@ -17,6 +17,7 @@ use super::refusal::Refusal;
 use super::validated::Validation;
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::codes::graphql as code;
 use crate::http::nesting;
 
 /// A request ready to run.
@@ -26,39 +27,19 @@ pub(super) struct Prepared {
     validation: Validation,
 }
 
-/// Resolves a persisted query, parses the document and applies the pre-execution rules.
+/// Resolves a persisted query, parses the document and applies the pre-execution rules,
+/// each a named check below, in the order a refusal is chosen.
 pub(super) fn prepare(
     state: &Arc<AppState>,
     caller: &Caller,
     mut params: GraphqlParams,
     over_get: bool,
 ) -> Result<Prepared, Refusal> {
-    let registration = match state.persisted_queries.resolve(&mut params) {
-        Ok(registration) => registration,
-        Err(ApqError::NotFound) => {
-            return Err(Refusal::new(
-                StatusCode::OK,
-                StatusCode::OK,
-                "PERSISTED_QUERY_NOT_FOUND",
-                "PersistedQueryNotFound",
-            ));
-        }
-        Err(ApqError::Invalid(why)) => return Err(Refusal::bad_request(why)),
-    };
-    let Some(query) = params.query else {
+    let registration = resolve_persisted_query(state, &mut params)?;
+    let Some(query) = params.query.take() else {
         return Err(Refusal::bad_request("`query` is required"));
     };
-    if query.len() > state.config.max_document_bytes {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            "GRAPHQL_VALIDATION_FAILED",
-            format!(
-                "the document is larger than {} bytes",
-                state.config.max_document_bytes
-            ),
-        ));
-    }
+    check_size(state, &query)?;
     let (parsed, kept) = match state.parsed_documents.get(&query) {
         Some(parsed) => (parsed, true),
         None => (parse(state, &query)?, false),
@@ -74,47 +55,9 @@ pub(super) fn prepare(
         &params.variables,
     )
     .unwrap_or_default();
-    if over_get && analysis.is_mutation {
-        let mut refusal = Refusal::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations must be sent with POST",
-        );
-        refusal.allow_post_only = true;
-        return Err(refusal);
-    }
-    if analysis.aliases > state.config.max_aliases {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            "GRAPHQL_VALIDATION_FAILED",
-            format!("at most {} aliases per operation", state.config.max_aliases),
-        ));
-    }
-    let integration = matches!(caller, Caller::Authenticated(p) if p.role == Role::Integration);
-    if analysis.introspects {
-        if !state.config.introspection {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                StatusCode::OK,
-                "GRAPHQL_VALIDATION_FAILED",
-                "introspection is turned off",
-            ));
-        }
-        if !integration {
-            let (status, code) = match caller {
-                Caller::Authenticated(_) => (StatusCode::FORBIDDEN, "UNAUTHORIZED"),
-                _ => (StatusCode::UNAUTHORIZED, "INVALID_TOKEN"),
-            };
-            return Err(Refusal::new(
-                status,
-                StatusCode::OK,
-                code,
-                "introspection needs an integration token",
-            ));
-        }
-    }
+    check_method(&analysis, over_get)?;
+    check_aliases(state, &analysis)?;
+    check_introspection(state, caller, &analysis)?;
     // Every check has passed: only now may the request's document take room in memory.
     if !kept {
         state.parsed_documents.keep(&query, parsed.clone());
@@ -139,7 +82,104 @@ pub(super) fn prepare(
     }
     // Parsed once: the limits above read the same document that runs.
     request.set_parsed_query(document);
-    if !integration {
+    Ok(Prepared {
+        request: with_caller(state, caller, request),
+        analysis,
+        validation,
+    })
+}
+
+/// Takes the text of a persisted query the request names (or its registration, to make
+/// once every check has passed).
+fn resolve_persisted_query(
+    state: &AppState,
+    params: &mut GraphqlParams,
+) -> Result<Option<Registration>, Refusal> {
+    match state.persisted_queries.resolve(params) {
+        Ok(registration) => Ok(registration),
+        Err(ApqError::NotFound) => Err(Refusal::new(
+            StatusCode::OK,
+            code::PERSISTED_QUERY_NOT_FOUND,
+            "PersistedQueryNotFound",
+        )),
+        Err(ApqError::Invalid(why)) => Err(Refusal::bad_request(why)),
+    }
+}
+
+/// Refuses a document over `MAX_DOCUMENT_BYTES` before parsing it.
+fn check_size(state: &AppState, query: &str) -> Result<(), Refusal> {
+    let max = state.config.max_document_bytes;
+    match query.len() > max {
+        true => Err(Refusal::validation_failed(format!(
+            "the document is larger than {max} bytes"
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// Refuses a mutation sent over GET (405, `Allow: POST`).
+fn check_method(analysis: &Analysis, over_get: bool) -> Result<(), Refusal> {
+    if over_get && analysis.is_mutation {
+        let mut refusal = Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+        refusal.allow_post_only = true;
+        return Err(refusal);
+    }
+    Ok(())
+}
+
+/// Refuses an operation with more aliases than `MAX_ALIASES`.
+fn check_aliases(state: &AppState, analysis: &Analysis) -> Result<(), Refusal> {
+    let max = state.config.max_aliases;
+    match analysis.aliases > max {
+        true => Err(Refusal::validation_failed(format!(
+            "at most {max} aliases per operation"
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// Refuses introspection when it is turned off, or asked by anyone but an integration
+/// (401 without a valid token, 403 with another role's).
+fn check_introspection(
+    state: &AppState,
+    caller: &Caller,
+    analysis: &Analysis,
+) -> Result<(), Refusal> {
+    if !analysis.introspects {
+        return Ok(());
+    }
+    if !state.config.introspection {
+        return Err(Refusal::validation_failed("introspection is turned off"));
+    }
+    if is_integration(caller) {
+        return Ok(());
+    }
+    let (status, code) = match caller {
+        Caller::Authenticated(_) => (StatusCode::FORBIDDEN, code::UNAUTHORIZED),
+        _ => (StatusCode::UNAUTHORIZED, code::INVALID_TOKEN),
+    };
+    Err(
+        Refusal::request_error(code, "introspection needs an integration token")
+            .with_status(status),
+    )
+}
+
+fn is_integration(caller: &Caller) -> bool {
+    matches!(caller, Caller::Authenticated(p) if p.role == Role::Integration)
+}
+
+/// Gives the request what its resolvers read: the caller, the state, and for a verified
+/// caller the per-request loaders; introspection only for integrations.
+fn with_caller(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    mut request: async_graphql::Request,
+) -> async_graphql::Request {
+    if !is_integration(caller) {
         request = request.disable_introspection();
     }
     if let Caller::Authenticated(principal) = caller {
@@ -151,11 +191,7 @@ pub(super) fn prepare(
             .data(loaders.reset_counts)
             .data(callbacks);
     }
-    Ok(Prepared {
-        request: request.data(caller.clone()).data(state.clone()),
-        analysis,
-        validation,
-    })
+    request.data(caller.clone()).data(state.clone())
 }
 
 /// Parses a document this instance does not keep, once its nesting is known to be within

@@ -11,8 +11,8 @@ use super::answer::to_body;
 use super::limits;
 use super::negotiate::MediaType;
 use crate::auth::password::HashError;
-use crate::graphql::error::request_codes;
-use crate::graphql::error::{HashQueueFull, TOO_MANY_REQUESTS};
+use crate::codes::graphql as code;
+use crate::graphql::error::HashQueueFull;
 use crate::rate_limits::Verdict;
 
 /// A request refused before it runs, with the status for each media type.
@@ -30,15 +30,12 @@ pub(super) struct Refusal {
 }
 
 impl Refusal {
-    pub(super) fn new(
-        status: StatusCode,
-        legacy_status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    /// A refusal with one status whatever the media type: the request could not be taken
+    /// as a GraphQL request at all (its body, method or budget).
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Refusal {
             status,
-            legacy_status,
+            legacy_status: status,
             message: message.into(),
             code,
             allow_post_only: false,
@@ -46,34 +43,35 @@ impl Refusal {
         }
     }
 
+    /// A request error of GraphQL over HTTP (the document, not the request, is at
+    /// fault): 400 with `application/graphql-response+json`, 200 with `application/json`.
+    /// Every such refusal is built here.
+    pub(super) fn request_error(code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            legacy_status: StatusCode::OK,
+            ..Refusal::new(StatusCode::BAD_REQUEST, code, message)
+        }
+    }
+
+    /// The same refusal with `status` under `application/graphql-response+json`.
+    pub(super) fn with_status(self, status: StatusCode) -> Self {
+        Refusal { status, ..self }
+    }
+
+    /// The request's body or parameters are malformed (400 for both media types).
     pub(super) fn bad_request(message: impl Into<String>) -> Self {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::BAD_REQUEST,
-            request_codes::BAD_REQUEST,
-            message,
-        )
+        Refusal::new(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message)
     }
 
     /// The document could not be parsed, or was not parsed because of how deep it nests.
     pub(super) fn parse_failed(message: impl Into<String>) -> Self {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            request_codes::PARSE_FAILED,
-            message,
-        )
+        Refusal::request_error(code::PARSE_FAILED, message)
     }
 
     /// The document breaks a rule checked before validation (the schema's own message
     /// where the schema has the same rule).
     pub(super) fn validation_failed(message: impl Into<String>) -> Self {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            StatusCode::OK,
-            request_codes::VALIDATION_FAILED,
-            message,
-        )
+        Refusal::request_error(code::VALIDATION_FAILED, message)
     }
 
     /// The body could not be read: too large (413), or cut off (400).
@@ -82,8 +80,7 @@ impl Refusal {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             Refusal::new(
                 status,
-                status,
-                "PAYLOAD_TOO_LARGE",
+                code::PAYLOAD_TOO_LARGE,
                 "the request body is too large",
             )
         } else {
@@ -121,8 +118,7 @@ pub(super) fn too_many_requests(
 ) -> Response {
     let mut refusal = Refusal::new(
         StatusCode::TOO_MANY_REQUESTS,
-        StatusCode::TOO_MANY_REQUESTS,
-        "TOO_MANY_REQUESTS",
+        code::TOO_MANY_REQUESTS,
         format!(
             "too many requests: at most {} every {} s",
             verdict.budget.limit,
@@ -140,8 +136,7 @@ pub(super) fn too_many_requests(
 pub(super) fn hash_queue_full(media: MediaType, batch: Option<usize>) -> Response {
     let mut refusal = Refusal::new(
         StatusCode::TOO_MANY_REQUESTS,
-        StatusCode::TOO_MANY_REQUESTS,
-        TOO_MANY_REQUESTS,
+        code::TOO_MANY_REQUESTS,
         HashQueueFull.to_string(),
     );
     refusal.batch = batch;
@@ -159,12 +154,7 @@ pub(super) fn set_retry_after(response: &mut Response) {
 }
 
 pub(super) fn one_password_mutation_only() -> Refusal {
-    Refusal::new(
-        StatusCode::BAD_REQUEST,
-        StatusCode::OK,
-        "GRAPHQL_VALIDATION_FAILED",
-        "a request may set or reset at most one password",
-    )
+    Refusal::validation_failed("a request may set or reset at most one password")
 }
 
 pub(super) fn respond(media: MediaType, status: StatusCode, body: &impl Serialize) -> Response {
@@ -177,7 +167,8 @@ pub(super) fn respond(media: MediaType, status: StatusCode, body: &impl Serializ
 }
 
 pub(super) fn not_acceptable() -> Response {
-    let body = json!({ "errors": [{ "message": "accept application/graphql-response+json or application/json", "extensions": { "code": "NOT_ACCEPTABLE" } }] });
+    let message = "accept application/graphql-response+json or application/json";
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::NOT_ACCEPTABLE } }] });
     let mut response = (StatusCode::NOT_ACCEPTABLE, body.to_string()).into_response();
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -17,7 +17,7 @@ use super::refusal::{
 use super::{Client, Outcome, limits};
 use crate::AppState;
 use crate::auth::{Caller, Role};
-use crate::graphql::error::TOO_MANY_REQUESTS;
+use crate::codes::graphql::TOO_MANY_REQUESTS;
 use crate::rate_limits::{Scope, Verdict};
 
 pub(super) async fn run_one(
@@ -41,7 +41,7 @@ pub(super) async fn run_one(
         Err(verdict) => {
             return (
                 too_many_requests(media, &verdict, None),
-                Outcome::new(operation, "TOO_MANY_REQUESTS"),
+                Outcome::new(operation, TOO_MANY_REQUESTS),
             );
         }
     };
@@ -101,7 +101,7 @@ pub(super) async fn run_batch(
         Err(verdict) => {
             return (
                 too_many_requests(media, &verdict, Some(operations as usize)),
-                Outcome::new("batch", "TOO_MANY_REQUESTS"),
+                Outcome::new("batch", TOO_MANY_REQUESTS),
             );
         }
     };
@@ -145,7 +145,7 @@ pub(super) async fn refuse(
     if let Some(verdict) = verdict.filter(|v| !v.allowed) {
         return (
             too_many_requests(media, &verdict, refusal.batch),
-            Outcome::new(operation, "TOO_MANY_REQUESTS"),
+            Outcome::new(operation, TOO_MANY_REQUESTS),
         );
     }
     let outcome = Outcome::new(operation, refusal.code);

@@ -15,8 +15,8 @@
 
 use std::future::Future;
 
-use super::oauth::OAuthError;
-use super::{Mode, secrets};
+use super::OAuthError;
+use crate::auth::{Mode, secrets};
 use crate::customers::Email;
 use crate::db::Db;
 use crate::rate_limits::{self, Budget, Scope};
