@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
+use subtle::ConstantTimeEq;
 
 use super::secrets;
 
@@ -63,12 +64,8 @@ pub fn verify(password: &[u8], stored: &str) -> Option<(bool, Params)> {
     let expected = expected.as_bytes();
     let mut out = vec![0u8; expected.len()];
     compute(&params, password, salt.as_ref(), &mut out).ok()?;
-    let same = out.len() == expected.len()
-        && out
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    // In time independent of where the hashes differ.
+    let same = out.as_slice().ct_eq(expected).into();
     Some((same, params))
 }
 
