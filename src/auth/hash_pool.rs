@@ -169,6 +169,7 @@ fn work(receiver: &Mutex<Receiver<Job>>, counters: &Counters) {
 // Linux only: there the nice value belongs to the thread (`who = 0` is the calling
 // thread); elsewhere setpriority would lower the whole service.
 #[cfg(target_os = "linux")]
+#[expect(unsafe_code, reason = "setpriority is only reachable through libc")]
 fn lower_priority() {
     // SAFETY: setpriority takes plain integers.
     unsafe {
@@ -232,6 +233,7 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    #[expect(unsafe_code, reason = "getpriority is only reachable through libc")]
     fn nice_of_this_thread() -> i32 {
         // SAFETY: getpriority takes plain integers (0: the calling thread on Linux).
         unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }

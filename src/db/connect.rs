@@ -206,6 +206,10 @@ fn sqlite_file_check(path: std::path::PathBuf) -> RecyclingMethod<SqliteConn> {
 ///   of each row), only cost time.
 /// - No memory statistics: they take a global mutex on every SQLite allocation, which
 ///   the pool's connections on the blocking threads contended for.
+#[expect(
+    unsafe_code,
+    reason = "sqlite3_config is only reachable through its C API"
+)]
 pub(super) fn configure_sqlite_library() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

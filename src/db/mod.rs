@@ -104,7 +104,10 @@ pub struct Db {
 /// they run the same inside or outside a transaction.
 // One lives per request, on the stack; boxing the larger variant would allocate on every
 // checkout for nothing.
-#[allow(clippy::large_enum_variant)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one lives per request, on the stack"
+)]
 pub enum Conn {
     /// A PostgreSQL connection.
     Pg(PgHandle),
@@ -115,7 +118,10 @@ pub enum Conn {
 /// A PostgreSQL connection: one of the pool's, or a shared read connection.
 // Like `Conn`, it lives on the stack for one request; boxing the pooled variant would
 // allocate on every checkout.
-#[allow(clippy::large_enum_variant)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one lives per request, on the stack"
+)]
 pub enum PgHandle {
     /// Checked out of the pool for this caller alone.
     Pooled(Object<PgConn>),

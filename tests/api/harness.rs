@@ -415,7 +415,10 @@ macro_rules! on_both_databases {
     ($($(#[config($adjust:expr)])? async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
+                #[allow(
+                    unused_imports,
+                    reason = "some tests use their file's items and some do not: an expect would fail for the latter"
+                )]
                 use super::*;
 
                 async fn run($app: $crate::harness::TestApp) $body

@@ -170,6 +170,7 @@ mod tests {
     }
 
     // SAFETY: every call is passed on to the system allocator unchanged.
+    #[expect(unsafe_code, reason = "a global allocator is an unsafe trait")]
     unsafe impl std::alloc::GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
             count(layout.size() as isize);
