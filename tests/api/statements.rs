@@ -197,3 +197,38 @@ async fn the_customers_pages_of_resets_stay_prepared_instead_of_being_planned_on
         "the statement of three customers' pages, once: {prepared:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_resets_with_their_customers_stays_prepared_instead_of_being_planned_on_every_request()
+ {
+    // One connection: every statement below runs on the connection inspected.
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.db_pool_size = Some(1);
+        c.revocation_refresh = Duration::from_secs(3600);
+        c.webhook_poll_interval = Duration::from_secs(3600);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.token(Role::Integration, Mode::Test).await;
+    for i in 0..3 {
+        let email = format!("c{i}@example.com");
+        app.customer(&token, &email, None).await;
+        create_reset(&app, &token, &email).await;
+    }
+    let query = "{ customerPasswordResets(first: 2) { edges { node { id customer { email } } } } }";
+    for _ in 0..3 {
+        let answer = app.graphql(Some(&token), query, json!({})).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let prepared = prepared_on_the_read_connection(&app).await;
+    let pages = prepared
+        .iter()
+        .filter(|s| s.contains("INNER JOIN \"customers\""))
+        .count();
+    assert_eq!(
+        pages, 1,
+        "the page joined with its customers, once: {prepared:#?}"
+    );
+}
