@@ -373,7 +373,7 @@ def main():
           "connection. Load generator, service and database share the cores. Each run seeds "
           "fresh databases.  ")
     print(f"Service: release build, default settings but {limits}; `HASH_CONCURRENCY` "
-          "default (one per core), `DB_POOL_SIZE` default (10).  ")
+          "default (one per core), `DB_POOL_SIZE` default (10 on PostgreSQL; on SQLite two per core, at least 4).  ")
     print("Figures are medians over the runs. Errors: non-2xx answers, socket errors, and "
           "answers carrying GraphQL `errors` (the wrong-token redeems of (e) are refused by "
           "design and counted apart), summed over the runs. Peak RSS: the service's VmHWM, "
