@@ -17,6 +17,7 @@ pub mod integrator_fields;
 pub mod listing;
 pub mod metrics;
 pub mod oauth;
+pub mod pending_resets;
 pub mod rate_limits;
 pub mod resets;
 pub mod telemetry;

@@ -248,18 +248,21 @@ impl Metrics {
         self.webhook_delivery_latency.observe(waited.as_secs_f64());
     }
 
-    /// Records the outbox's depth as measured at `now`.
+    /// Records the outbox's depth as measured at `now`: `pending` deliveries waiting, the
+    /// longest-waiting one committed at `oldest`, and `open_circuits` webhooks whose
+    /// circuit is open. Plain numbers, so that the outbox reports to the metrics without
+    /// the metrics knowing the outbox.
     pub fn outbox(
         &self,
-        depth: crate::webhooks::outbox::queries::Depth,
+        pending: i64,
+        oldest: Option<chrono::NaiveDateTime>,
+        open_circuits: i64,
         now: chrono::NaiveDateTime,
     ) {
-        self.outbox_pending.set(depth.pending);
-        let age = depth
-            .oldest
-            .map_or(0, |oldest| (now - oldest).num_seconds().max(0));
+        self.outbox_pending.set(pending);
+        let age = oldest.map_or(0, |oldest| (now - oldest).num_seconds().max(0));
         self.outbox_oldest_age.set(age);
-        self.webhook_open_circuits.set(depth.open_circuits);
+        self.webhook_open_circuits.set(open_circuits);
     }
 
     /// The metrics in Prometheus text format.

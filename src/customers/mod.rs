@@ -1,6 +1,7 @@
 //! Customers: the people whose passwords are reset. The model, its queries, and the rules
 //! for who may create, read, change and delete them.
 
+pub mod document;
 mod email;
 pub mod queries;
 mod rules;

@@ -19,9 +19,9 @@ use crate::auth::{Mode, Principal, Role, secrets, sessions};
 use crate::db::{Db, now};
 use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
-use crate::resets::queries as reset_queries;
+use crate::pending_resets;
 use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
-use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::outbox::{self, Outbox};
 use crate::webhooks::topic::Topic;
 
 /// What a new customer is made of.
@@ -149,9 +149,8 @@ pub async fn create(
                     e if e.is_unique_violation() => email_taken(),
                     e => e.into(),
                 })?;
-                let subject = Subject::Customer(&customer);
                 let fired =
-                    outbox::record(conn, &events, mode, Topic::CustomerCreated, subject).await?;
+                    outbox::record(conn, &events, mode, Topic::CustomerCreated, &customer).await?;
                 Ok::<_, CustomerError>((customer, fired))
             }
             .boxed()
@@ -261,7 +260,7 @@ pub async fn update(
                     .ok_or(CustomerError::NotFound)?;
                 if old_email.is_some_and(|old| old != updated.email) {
                     // A reset mailed to the old address must not take over the account.
-                    reset_queries::expire_pending(conn, &id, None, now()).await?;
+                    pending_resets::expire(conn, &id, None, now()).await?;
                     outbox_queries::forget_tokens(conn, TokenScope::CustomerResets(&id), now())
                         .await?;
                 }
@@ -273,9 +272,8 @@ pub async fn update(
                 }
                 sessions::end_all_for_customer(conn, &id).await?;
                 let customer = queries::find(conn, mode, &id).await?.unwrap_or(updated);
-                let subject = Subject::Customer(&customer);
                 let topic = Topic::CustomerPasswordCreated;
-                let fired = outbox::record(conn, &events, mode, topic, subject).await?;
+                let fired = outbox::record(conn, &events, mode, topic, &customer).await?;
                 Ok((customer, fired))
             }
             .boxed()

@@ -2,6 +2,7 @@
 //! email and gets a token once; a storefront redeems it with a new password; tokens expire
 //! after six hours, work once, and die after five wrong guesses.
 
+mod document;
 pub mod queries;
 mod redemption;
 mod rules;
@@ -19,9 +20,7 @@ use crate::auth::password::HashError;
 use crate::db::DbError;
 use crate::db::schema::customer_password_resets;
 use crate::listing::{Direction, FieldProblem, Keyset, SortKind, SortValue};
-
-/// Wrong tokens a reset survives; the next one kills it.
-pub const MAX_FAILED_ATTEMPTS: i32 = 5;
+use crate::pending_resets::MAX_FAILED_ATTEMPTS;
 
 /// A stored reset (never its token, of which only a digest is kept).
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]

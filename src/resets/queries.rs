@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
-use super::{MAX_FAILED_ATTEMPTS, PasswordReset, ResetFilter, ResetSort, ResetSortField};
+use super::{PasswordReset, ResetFilter, ResetSort, ResetSortField};
 use crate::auth::{Mode, secrets};
 use crate::customers::Customer;
 use crate::db::json::json_contains;
@@ -15,6 +15,7 @@ use crate::db::schema::customers;
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
 use crate::listing::{PageWindow, SortKind, like_pattern};
+use crate::pending_resets::MAX_FAILED_ATTEMPTS;
 
 /// A reset row to insert.
 #[derive(Debug, Insertable)]
@@ -136,29 +137,6 @@ pub async fn insert(conn: &mut Conn, reset: &NewReset) -> DbResult<PasswordReset
             .returning(PasswordReset::as_returning())
             .get_result(c)
             .await
-    })?)
-}
-
-/// Expires the customer's pending resets, but `except`. Returns how many it expired.
-pub async fn expire_pending(
-    conn: &mut Conn,
-    customer_id: &str,
-    except: Option<&str>,
-    now: NaiveDateTime,
-) -> DbResult<usize> {
-    let except = except.unwrap_or("");
-    Ok(db_run!(conn, |c| {
-        diesel::update(
-            resets::table
-                .filter(resets::customer_id.eq(customer_id))
-                .filter(resets::id.ne(except))
-                .filter(resets::reset_password_at.is_null())
-                .filter(resets::expires_at.gt(now)),
-        )
-        .set((resets::expires_at.eq(now), resets::updated_at.eq(now)))
-        .cached_sql()
-        .execute(c)
-        .await
     })?)
 }
 

@@ -7,6 +7,7 @@
 use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::document::ResetSubject;
 use super::queries::{self, Attempt, OnRightToken, ResetUpdate};
 use super::{PasswordReset, ResetError};
 use crate::auth::password::{Password, PasswordHasher};
@@ -14,8 +15,9 @@ use crate::auth::{Principal, secrets, sessions};
 use crate::customers::queries as customer_queries;
 use crate::db::{Db, now};
 use crate::listing::FieldProblem;
+use crate::pending_resets;
 use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
-use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::outbox::{self, Outbox};
 use crate::webhooks::topic::Topic;
 
 /// Where the token and the new password were given: the pointers of a redemption's
@@ -103,7 +105,7 @@ pub async fn redeem(
                     .await?
                     .is_some_and(|customer| !customer.has_password);
                 customer_queries::change_password(conn, customer_id, &hash).await?;
-                queries::expire_pending(conn, customer_id, Some(&reset_id), at).await?;
+                pending_resets::expire(conn, customer_id, Some(&reset_id), at).await?;
                 sessions::end_all_for_customer(conn, customer_id).await?;
                 let customer_resets = TokenScope::CustomerResets(customer_id);
                 outbox_queries::forget_tokens(conn, customer_resets, at).await?;
@@ -114,20 +116,19 @@ pub async fn redeem(
                         .ok_or(ResetError::NotFound)?,
                     None => reset,
                 };
-                let subject = Subject::Reset {
+                let subject = ResetSubject {
                     reset: &reset,
                     token: None,
                 };
                 let mut fired =
-                    outbox::record(conn, &events, mode, Topic::ResetRedeemed, subject).await?;
+                    outbox::record(conn, &events, mode, Topic::ResetRedeemed, &subject).await?;
                 let guest_now = match was_guest {
                     true => customer_queries::find(conn, mode, customer_id).await?,
                     false => None,
                 };
                 if let Some(customer) = guest_now {
-                    let subject = Subject::Customer(&customer);
                     let topic = Topic::CustomerPasswordCreated;
-                    fired += outbox::record(conn, &events, mode, topic, subject).await?;
+                    fired += outbox::record(conn, &events, mode, topic, &customer).await?;
                 }
                 Ok::<_, ResetError>((Ok(reset), fired))
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use secrecy::SecretString;
 
+use super::document::{DeletedReset, ResetSubject};
 use super::queries::{self, NewReset, ResetUpdate};
 use super::redemption::{self, Redemption, RedemptionInputs};
 use super::{PasswordReset, ResetError, ResetFilter, ResetSort};
@@ -16,9 +17,10 @@ use crate::customers::{Customer, Email, EmailProblem, queries as customer_querie
 use crate::db::{Db, now};
 use crate::integrator_fields::{IntegratorWrites, metadata_text};
 use crate::listing::{FieldProblem, Page, PageWindow};
+use crate::pending_resets;
 use crate::rate_limits::{self, Budget, Scope};
 use crate::webhooks::outbox::queries::{self as outbox_queries, TokenScope};
-use crate::webhooks::outbox::{self, Outbox, Subject};
+use crate::webhooks::outbox::{self, Outbox};
 use crate::webhooks::topic::Topic;
 
 /// What a new reset is made of.
@@ -167,16 +169,16 @@ pub async fn create(
                 if !queries::lock_customer(conn, &row.customer_id).await? {
                     return Err(customer_not_found());
                 }
-                queries::expire_pending(conn, &row.customer_id, None, created_at).await?;
+                pending_resets::expire(conn, &row.customer_id, None, created_at).await?;
                 let customer_resets = TokenScope::CustomerResets(&row.customer_id);
                 outbox_queries::forget_tokens(conn, customer_resets, created_at).await?;
                 let reset = queries::insert(conn, &row).await?;
-                let subject = Subject::Reset {
+                let subject = ResetSubject {
                     reset: &reset,
                     token: Some(&sealed_token),
                 };
                 let fired =
-                    outbox::record(conn, &events, mode, Topic::ResetCreated, subject).await?;
+                    outbox::record(conn, &events, mode, Topic::ResetCreated, &subject).await?;
                 Ok::<_, ResetError>((reset, fired))
             }
             .boxed()
@@ -308,9 +310,9 @@ pub async fn delete(
                     return Err(ResetError::NotFound);
                 }
                 outbox_queries::forget_tokens(conn, TokenScope::Reset(&id), now()).await?;
-                let subject = Subject::DeletedReset { id: &id };
+                let subject = DeletedReset { id: &id, mode };
                 let fired =
-                    outbox::record(conn, &events, mode, Topic::ResetDeleted, subject).await?;
+                    outbox::record(conn, &events, mode, Topic::ResetDeleted, &subject).await?;
                 Ok((id, fired))
             }
             .boxed()

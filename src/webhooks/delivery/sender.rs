@@ -158,7 +158,8 @@ async fn sweep(context: &Context) {
         queries::forget_tokens(&mut conn, TokenScope::All, now).await?;
         queries::prune(&mut conn, now - retention).await?;
         let depth = queries::depth(&mut conn).await?;
-        context.metrics.outbox(depth, now);
+        let (pending, oldest, open) = (depth.pending, depth.oldest, depth.open_circuits);
+        context.metrics.outbox(pending, oldest, open, now);
         Ok(())
     }
     .await;

@@ -13,7 +13,7 @@ use super::DeliveryState;
 use crate::db::schema::{event_callbacks, webhook_deliveries, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult};
 use crate::db_run;
-use crate::resets::MAX_FAILED_ATTEMPTS;
+use crate::pending_resets::MAX_FAILED_ATTEMPTS;
 use crate::webhooks::resource::CircuitState;
 
 /// A delivery claimed for one attempt.

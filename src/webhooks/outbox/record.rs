@@ -3,43 +3,43 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::{DeliveryState, Outbox};
 use crate::auth::{Mode, secrets};
-use crate::customers::{Customer, queries as customer_queries};
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::{CachedSqlExt, Conn, DbResult, now};
 use crate::db_run;
-use crate::resets::PasswordReset;
+use crate::webhooks::sealed;
 use crate::webhooks::topic::Topic;
-use crate::webhooks::{payload, sealed};
 
-/// What an event is about, as the change left it.
-pub enum Subject<'a> {
-    /// A reset; `token` in clear for a create event (it is sealed, never stored clear).
-    Reset {
-        /// The reset.
-        reset: &'a PasswordReset,
-        /// Its token, for `customer_password_resets.create`.
-        token: Option<&'a str>,
-    },
-    /// A reset that was deleted.
-    DeletedReset {
-        /// Its id.
-        id: &'a str,
-    },
-    /// A customer.
-    Customer(&'a Customer),
-}
+/// What an event is about, as the change left it. The resources implement it (a customer,
+/// a reset, a deleted reset) and render their own documents, so that the outbox names
+/// none of them: the dependency points from the resources to the outbox.
+pub trait Subject: Sync {
+    /// The id of the resource the event is about.
+    fn resource_id(&self) -> &str;
 
-impl Subject<'_> {
-    fn resource_id(&self) -> &str {
-        match self {
-            Subject::Reset { reset, .. } => &reset.id,
-            Subject::DeletedReset { id } => id,
-            Subject::Customer(customer) => &customer.id,
-        }
+    /// Its JSON:API document ([`crate::webhooks::payload`]), without the resources a
+    /// webhook may ask to include.
+    fn document(&self) -> Value;
+
+    /// Its document with the `customer` included, for the webhooks that ask for it: read
+    /// in the change's transaction, and only when one of them does. None when the subject
+    /// has no customer to include (the plain document goes out then).
+    fn document_with_customer<'a>(
+        &'a self,
+        _conn: &'a mut Conn,
+        _mode: Mode,
+    ) -> BoxFuture<'a, DbResult<Option<Value>>> {
+        async { Ok(None) }.boxed()
+    }
+
+    /// A create event's token in clear (it is sealed, never stored clear).
+    fn token(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -73,7 +73,7 @@ pub async fn record(
     outbox: &Outbox,
     mode: Mode,
     topic: Topic,
-    subject: Subject<'_>,
+    subject: &impl Subject,
 ) -> DbResult<usize> {
     let subscribers: Vec<(String, String)> = db_run!(conn, |c| {
         webhooks::table
@@ -92,26 +92,13 @@ pub async fn record(
         serde_json::from_str::<Vec<String>>(resources)
             .is_ok_and(|names| names.iter().any(|name| name == "customer"))
     };
-    let (plain, with_customer) = match &subject {
-        Subject::Reset { reset, .. } => {
-            let customer = match subscribers.iter().any(|(_, r)| includes_customer(r)) {
-                true => customer_queries::find(conn, mode, &reset.customer_id).await?,
-                false => None,
-            };
-            let with_customer = customer
-                .as_ref()
-                .map(|customer| payload::reset_document(reset, Some(customer)));
-            (payload::reset_document(reset, None), with_customer)
-        }
-        Subject::DeletedReset { id } => (payload::deleted_reset_document(id, mode.as_str()), None),
-        Subject::Customer(customer) => (payload::customer_document(customer), None),
+    let with_customer = match subscribers.iter().any(|(_, r)| includes_customer(r)) {
+        true => subject.document_with_customer(conn, mode).await?,
+        false => None,
     };
     let text = |document: &Value| document.to_string();
-    let (plain, with_customer) = (text(&plain), with_customer.as_ref().map(text));
-    let token = match &subject {
-        Subject::Reset { token, .. } if topic.carries_token() => *token,
-        _ => None,
-    };
+    let (plain, with_customer) = (text(&subject.document()), with_customer.as_ref().map(text));
+    let token = subject.token().filter(|_| topic.carries_token());
     let at = now();
     let rows: Vec<NewDelivery> = subscribers
         .iter()
