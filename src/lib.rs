@@ -142,6 +142,8 @@ impl App {
         let paged_fields = graphql::paged_fields(&schema);
         // Likewise for the fields that spend the redemption budget.
         let redemption_fields = graphql::redemption_fields::RedemptionFields::of_schema(&schema)?;
+        // And for the permission table: no row for a lost field, no root field without a row.
+        graphql::guards::check_table(&schema)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         let state = Arc::new(AppState {
             config,

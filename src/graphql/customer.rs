@@ -7,9 +7,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 
 use super::error::{ApiError, GraphqlResult};
-use super::guards::{
-    INTEGRATION, INTEGRATION_OR_CUSTOMER, INTEGRATION_OR_SALES_CHANNEL, RoleGuard, principal, state,
-};
+use super::guards::{Permission, principal, state};
 use super::loaders::{ResetCountLoader, ResetPageKey, ResetPagesLoader};
 use super::pagination::{self, ListConnection};
 use super::password_slots::{Declared, PasswordSlot};
@@ -80,7 +78,7 @@ impl CustomerNode {
 
     /// The customer's password resets, most recent first (integrations only).
     #[graphql(
-        guard = "RoleGuard::new(INTEGRATION)",
+        guard = "Permission::CustomerPasswordResets",
         complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
     )]
     async fn password_resets(
@@ -268,7 +266,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     /// One customer by id: integrations see any customer of their mode, a customer only
     /// themself.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    #[graphql(guard = "Permission::Customer")]
     async fn customer(
         &self,
         ctx: &Context<'_>,
@@ -282,7 +280,7 @@ impl CustomerQuery {
 
     /// The customers of the caller's mode, a page at a time (integrations only).
     #[graphql(
-        guard = "RoleGuard::new(INTEGRATION)",
+        guard = "Permission::Customers",
         complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
     )]
     async fn customers(
@@ -354,7 +352,7 @@ pub struct CustomerMutation;
 impl CustomerMutation {
     /// Creates a customer in the caller's mode: integrations, and sales channels signing a
     /// customer up. Without a password the customer is a guest.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_SALES_CHANNEL)")]
+    #[graphql(guard = "Permission::CreateCustomer")]
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
@@ -383,7 +381,7 @@ impl CustomerMutation {
     /// Changes a customer: integrations any of their mode, a customer themself. Only an
     /// integration may give a guest a password; an existing password is never replaced
     /// this way. A new email expires the customer's pending password resets.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    #[graphql(guard = "Permission::UpdateCustomer")]
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
@@ -413,7 +411,7 @@ impl CustomerMutation {
 
     /// Deletes a customer (integrations, or the customer themself) with their password
     /// resets and sessions; returns the deleted id.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION_OR_CUSTOMER)")]
+    #[graphql(guard = "Permission::DeleteCustomer")]
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use super::customer::CustomerNode;
 use super::error::{ApiError, GraphqlResult};
-use super::guards::{ANY_TOKEN, INTEGRATION, RoleGuard, principal, state};
+use super::guards::{Permission, principal, state};
 use super::loaders::CustomerLoader;
 use super::pagination::{self, ListConnection};
 use super::password_slots::{Declared, PasswordSlot};
@@ -92,7 +92,7 @@ impl ResetNode {
     }
 
     /// The email of the customer whose password is reset (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetCustomerEmail")]
     async fn customer_email(&self) -> &str {
         &self.reset.customer_email
     }
@@ -100,7 +100,7 @@ impl ResetNode {
     /// The token to send to the customer. Only in the answer to
     /// `createCustomerPasswordReset` (integrations); null on every later read, since only a
     /// digest of it is stored.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetToken")]
     async fn reset_password_token(&self) -> Option<&str> {
         self.token
             .as_ref()
@@ -123,19 +123,19 @@ impl ResetNode {
     }
 
     /// Your own identifier for the reset (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetReference")]
     async fn reference(&self) -> Option<&str> {
         self.reset.reference.as_deref()
     }
 
     /// Where `reference` comes from (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetReferenceOrigin")]
     async fn reference_origin(&self) -> Option<&str> {
         self.reset.reference_origin.as_deref()
     }
 
     /// Key-value pairs you attached (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetMetadata")]
     async fn metadata(&self) -> Json {
         Json(self.reset.metadata())
     }
@@ -151,7 +151,7 @@ impl ResetNode {
     }
 
     /// The customer whose password is reset (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::ResetCustomer")]
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomerNode> {
         if let Some(customer) = &self.customer {
             return Ok(CustomerNode(customer.clone()));
@@ -331,7 +331,7 @@ pub struct ResetQuery;
 #[Object]
 impl ResetQuery {
     /// One password reset by id (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::Reset")]
     async fn customer_password_reset(
         &self,
         ctx: &Context<'_>,
@@ -346,7 +346,7 @@ impl ResetQuery {
 
     /// The password resets of the caller's mode, a page at a time (integrations only).
     #[graphql(
-        guard = "RoleGuard::new(INTEGRATION)",
+        guard = "Permission::Resets",
         complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
     )]
     async fn customer_password_resets(
@@ -401,7 +401,7 @@ impl ResetMutation {
     /// older pending resets expire. Each customer may be sent a few resets per window
     /// (`RATE_LIMIT_RESET_CREATIONS`); past that, `TOO_MANY_REQUESTS` with
     /// `extensions.retryAfter` (seconds).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::CreateReset")]
     async fn create_customer_password_reset(
         &self,
         ctx: &Context<'_>,
@@ -436,7 +436,7 @@ impl ResetMutation {
     /// Step 3: redeems a reset with its token and the new password (any token: a
     /// storefront does this for the customer). A wrong, used or expired token, or an
     /// unknown id, all give one `VALIDATION_ERROR` on `/input/resetPasswordToken`.
-    #[graphql(guard = "RoleGuard::new(ANY_TOKEN)")]
+    #[graphql(guard = "Permission::UpdateReset")]
     async fn update_customer_password_reset(
         &self,
         ctx: &Context<'_>,
@@ -466,7 +466,7 @@ impl ResetMutation {
     }
 
     /// Deletes a password reset (integrations only); returns the deleted id.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::DeleteReset")]
     async fn delete_customer_password_reset(
         &self,
         ctx: &Context<'_>,

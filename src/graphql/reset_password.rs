@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Object, OutputType, SimpleObject};
 use secrecy::SecretString;
 
 use super::error::GraphqlResult;
-use super::guards::{ANY_TOKEN, RoleGuard, principal, state};
+use super::guards::{Permission, principal, state};
 use super::password_slots::{Declared, PasswordSlot};
 use super::redemption_fields::RedemptionField;
 use super::reset::ResetStatusValue;
@@ -73,7 +73,7 @@ impl ResetPasswordQuery {
     /// token, the reset's `status` and `expiresAt`. An unknown id or a wrong token gets one
     /// `VALIDATION_ERROR` on `/token` and counts as a wrong redemption does: the fifth
     /// kills the reset. Spends the client address's redemption budget.
-    #[graphql(guard = "RoleGuard::new(ANY_TOKEN)")]
+    #[graphql(guard = "Permission::CheckResetLink")]
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
@@ -100,7 +100,7 @@ impl ResetPasswordMutation {
     /// per request, the customer's sessions ended. A wrong, used or expired token or an
     /// unknown id gets one `VALIDATION_ERROR` on `/token`; a refused password, one on
     /// `/password`. Spends the client address's redemption budget.
-    #[graphql(guard = "RoleGuard::new(ANY_TOKEN)")]
+    #[graphql(guard = "Permission::RedeemResetLink")]
     async fn reset_password(
         &self,
         ctx: &Context<'_>,

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use super::{CircuitStateValue, EventCallbackNode, WebhookNode};
 use crate::graphql::customer::maybe;
 use crate::graphql::error::{ApiError, GraphqlResult};
-use crate::graphql::guards::{INTEGRATION, RoleGuard, principal, state};
+use crate::graphql::guards::{Permission, principal, state};
 use crate::graphql::pagination::{self, ListConnection};
 use crate::graphql::scalars::{Json, SortDirection};
 use crate::webhooks::outbox;
@@ -149,7 +149,7 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// One webhook by id (integrations only).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::Webhook")]
     async fn webhook(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +163,7 @@ impl WebhookQuery {
 
     /// The webhooks of the caller's mode, a page at a time (integrations only).
     #[graphql(
-        guard = "RoleGuard::new(INTEGRATION)",
+        guard = "Permission::Webhooks",
         complexity = "first.unwrap_or(10).max(1) as usize * child_complexity"
     )]
     async fn webhooks(
@@ -212,7 +212,7 @@ pub struct WebhookMutation;
 impl WebhookMutation {
     /// Creates a webhook in the caller's mode (integrations only). The answer carries
     /// `sharedSecret`, shown this once.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::CreateWebhook")]
     async fn create_webhook(
         &self,
         ctx: &Context<'_>,
@@ -241,7 +241,7 @@ impl WebhookMutation {
     /// Changes a webhook (integrations only): its fields, and the triggers `disable`,
     /// `enable`, `resetCircuit` and `rotateSharedSecret` (whose answer carries the new
     /// `sharedSecret`, shown this once).
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::UpdateWebhook")]
     async fn update_webhook(
         &self,
         ctx: &Context<'_>,
@@ -275,7 +275,7 @@ impl WebhookMutation {
     /// attempt given. A `customer_password_resets.create` event whose token is no longer
     /// kept (delivered, failed, used or expired) is a `VALIDATION_ERROR` on `/id`: create
     /// a new reset instead.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::RedeliverEventCallback")]
     async fn redeliver_event_callback(
         &self,
         ctx: &Context<'_>,
@@ -290,7 +290,7 @@ impl WebhookMutation {
 
     /// Deletes a webhook with its event callbacks (integrations only); returns the
     /// deleted id.
-    #[graphql(guard = "RoleGuard::new(INTEGRATION)")]
+    #[graphql(guard = "Permission::DeleteWebhook")]
     async fn delete_webhook(
         &self,
         ctx: &Context<'_>,
