@@ -6,18 +6,25 @@ same shape (ids in order, each reset's status, its customer's id and email; for 
 customer's id, email and its resets' ids and statuses in order; for (c) also the reset's
 customer email and expiry) and exits 1, printing both, when they differ. PostGraphile has
 no `status`: it is derived from the columns it returns by the service's rule (used when
-reset_password_at is set, else expired when expires_at has passed or 5 attempts failed,
-else pending).
+reset_password_at is set, else expired when expires_at has passed or as many attempts
+failed as src/pending_resets.rs allows, else pending).
 
 usage: peer_check.py a|b|c OUR_URL TOKEN OUR_BODIES PEER_URL PEER_BODIES
 """
 import datetime
 import json
+import pathlib
 import re
 import sys
 import urllib.request
 
-MAX_FAILED_ATTEMPTS = 5
+# Read from the service's source, so that the two cannot drift apart.
+MAX_FAILED_ATTEMPTS = int(
+    re.search(
+        r"pub const MAX_FAILED_ATTEMPTS: i32 = (\d+);",
+        (pathlib.Path(__file__).resolve().parent.parent / "src/pending_resets.rs").read_text(),
+    ).group(1)
+)
 
 
 def post(url, body, token=None):
