@@ -112,4 +112,39 @@ on_both_databases! {
         let by_shop = app.graphql(Some(&who.sales_channel), update, json!({ "id": id })).await;
         assert_eq!(by_shop["errors"][0]["extensions"]["code"], "UNAUTHORIZED");
     }
+
+    async fn each_integrators_field_alone_is_refused_to_a_storefront_redeeming_and_nothing_is_redeemed(app: TestApp) {
+        let who = Callers::new(&app).await;
+        for (field, value) in [("reference", "\"CRM-7\""), ("referenceOrigin", "\"crm\""), ("metadata", "{ tier: \"gold\" }")] {
+            for caller in [&who.sales_channel, &who.customer] {
+                let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+                let redeem_with_field = format!(
+                    "mutation($id: ID!, $t: String!) {{ updateCustomerPasswordReset(id: $id, input: {{ resetPasswordToken: $t, customerPassword: \"a new and long password\", {field}: {value} }}) {{ id status }} }}"
+                );
+                let answer = app.graphql(Some(caller), &redeem_with_field, json!({ "id": id, "t": token })).await;
+                assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHORIZED", "{field}: {answer}");
+                let read = app.graphql(Some(&who.integration), "query($id: ID!) { customerPasswordReset(id: $id) { status reference referenceOrigin metadata } }", json!({ "id": id })).await;
+                let reset = &read["data"]["customerPasswordReset"];
+                assert_eq!(reset["status"], "PENDING", "{field}: the reset must not be redeemed: {read}");
+                assert!(reset["reference"].is_null() && reset["referenceOrigin"].is_null(), "{field}: {read}");
+                assert_eq!(reset["metadata"], json!({}), "{field}: {read}");
+            }
+        }
+    }
+
+    async fn an_integration_changes_each_integrators_field_alone(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        for (field, value, expected) in [
+            ("reference", "\"CRM-7\"", json!("CRM-7")),
+            ("referenceOrigin", "\"crm\"", json!("crm")),
+            ("metadata", "{ tier: \"gold\" }", json!({ "tier": "gold" })),
+        ] {
+            let update = format!("mutation($id: ID!) {{ updateCustomerPasswordReset(id: $id, input: {{ {field}: {value} }}) {{ {field} }} }}");
+            let answer = app.graphql(Some(&who.integration), &update, json!({ "id": id })).await;
+            assert_eq!(answer["data"]["updateCustomerPasswordReset"][field], expected, "{answer}");
+        }
+        let read = app.graphql(Some(&who.integration), "query($id: ID!) { customerPasswordReset(id: $id) { reference referenceOrigin metadata } }", json!({ "id": id })).await;
+        assert_eq!(read["data"]["customerPasswordReset"], json!({ "reference": "CRM-7", "referenceOrigin": "crm", "metadata": { "tier": "gold" } }));
+    }
 }
