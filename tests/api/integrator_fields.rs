@@ -166,7 +166,8 @@ on_both_databases! {
             "email": "capped@example.com",
             "reference": longest,
             "referenceOrigin": longest,
-            "metadata": { "notes": "x".repeat(16 * 1024 - 20) },
+            // `{"notes":"…"}`: exactly 16 KiB of JSON text.
+            "metadata": { "notes": "x".repeat(16 * 1024 - r#"{"notes":""}"#.len()) },
         });
         let created = app.graphql(Some(&who.integration), CREATE_CUSTOMER, json!({ "input": at_the_cap })).await;
         assert!(created["errors"].is_null(), "255 characters and 16 KiB are accepted: {created}");
