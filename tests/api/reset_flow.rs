@@ -141,4 +141,22 @@ on_both_databases! {
             .await;
         assert_eq!(error_code(&read), Some("RECORD_NOT_FOUND"));
     }
+
+    async fn deleting_a_reset_answers_its_id_and_it_is_gone(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let delete = "mutation($id: ID!) { deleteCustomerPasswordReset(id: $id) }";
+        let deleted = app.graphql(Some(&who.integration), delete, json!({ "id": id })).await;
+        assert_eq!(deleted["data"]["deleteCustomerPasswordReset"], json!(id), "{deleted}");
+        let read = app
+            .graphql(Some(&who.integration), "query($id: ID!) { customerPasswordReset(id: $id) { id } }", json!({ "id": id }))
+            .await;
+        assert_eq!(error_code(&read), Some("RECORD_NOT_FOUND"), "{read}");
+        let again = app.graphql(Some(&who.integration), delete, json!({ "id": id })).await;
+        assert_eq!(error_code(&again), Some("RECORD_NOT_FOUND"), "{again}");
+        let redeemed = redeem(&app, &who.sales_channel, &id, &token, NEW_PASSWORD).await;
+        // Like any token that redeems nothing: a storefront learns no more than that.
+        assert_eq!(error_code(&redeemed), Some("VALIDATION_ERROR"), "{redeemed}");
+        assert_eq!(redeemed["errors"][0]["extensions"]["pointer"], "/input/resetPasswordToken", "{redeemed}");
+    }
 }
