@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Mutation testing of the rule modules with cargo-mutants: does the suite notice when a
+# rule is changed? Not run by CI (it takes hours); see docs/testing.md.
+#
+#   scripts/mutants.sh GROUP [--in-place]
+#
+# GROUP is one of the groups below: the rule modules, and their queries apart. Each mutant is built once and tested
+# with the tests of its group (the first pass, fast); the mutants that pass are tested again
+# with the whole suite (the second pass), and only those that still pass are missed.
+# Results: mutants.out/GROUP/{pass1,pass2}/mutants.out/ (caught.txt, missed.txt, ...).
+# --in-place mutates this checkout (and restores it) instead of a copy: faster, because the
+# build in target/ is reused, but do not edit the tree while it runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+group="${1:?usage: scripts/mutants.sh GROUP [--in-place]}"
+place=(--copy-target=true)
+[[ "${2:-}" == "--in-place" ]] && place=(--in-place)
+
+case "$group" in
+    resets) files=(src/resets/{mod,rules,redemption}.rs src/pending_resets.rs src/integrator_fields.rs)
+        filters=(reset final_password password_fields integrator) ;;
+    reset-queries) files=(src/resets/{queries,document}.rs)
+        filters=(reset webhook_payloads webhook_events keyset pagination statements) ;;
+    customers) files=(src/customers/{mod,rules,email}.rs)
+        filters=(customer permissions password integrator) ;;
+    customer-queries) files=(src/customers/{queries,document}.rs)
+        filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
+    auth) files=(src/auth/*.rs)
+        filters=(auth oauth token login password secrets permissions) ;;
+    oauth) files=(src/oauth/*.rs)
+        filters=(oauth token login refresh) ;;
+    webhooks) files=(src/webhooks/{mod,payload,sealed,secret,signing,topic}.rs
+                     src/webhooks/resource/{mod,rules,validate}.rs
+                     src/webhooks/delivery/{addresses,schedule}.rs)
+        filters=(webhook) ;;
+    webhook-delivery) files=(src/webhooks/resource/queries.rs src/webhooks/outbox/*.rs
+                             src/webhooks/delivery/{mod,client,sender}.rs src/webhooks/delivery/sender/*.rs)
+        filters=(webhook) ;;
+    *) echo "unknown group $group" >&2; exit 2 ;;
+esac
+file_args=()
+for f in "${files[@]}"; do file_args+=(-f "$f"); done
+
+# SQLite only (PostgreSQL runs the same rules), on a RAM disk.
+unset TEST_DATABASE_URL
+export TMPDIR="${MUTANTS_TMPDIR:-/dev/shm}"
+out="mutants.out/$group"
+mkdir -p "$out"
+
+echo "--- pass 1: $group, tests matching ${filters[*]}"
+cargo mutants "${place[@]}" --no-shuffle "${file_args[@]}" -o "$out/pass1" \
+    -- --lib --test api -- "${filters[@]}" || true
+
+missed="$out/pass1/mutants.out/missed.txt"
+if [[ -s "$missed" ]]; then
+    echo "--- pass 2: the $(wc -l < "$missed") mutants pass 1 missed, against the whole suite"
+    # One exact-name regex per missed mutant (names are "file:line:col: description").
+    regexes=()
+    while IFS= read -r name; do
+        regexes+=(-F "^$(printf '%s' "${name#*: }" | sed 's/[][\\.*^$(){}+?|/]/\\&/g')\$")
+    done < "$missed"
+    cargo mutants "${place[@]}" --no-shuffle --baseline=skip "${file_args[@]}" "${regexes[@]}" \
+        -o "$out/pass2" || true
+fi
+
+caught=$(cat "$out/pass1/mutants.out/caught.txt" "$out/pass1/mutants.out/timeout.txt" 2>/dev/null | wc -l)
+viable=$((caught + $(wc -l < "$missed" 2>/dev/null || echo 0)))
+still_missed=0
+if [[ -s "$missed" ]]; then
+    still_missed=$(wc -l < "$out/pass2/mutants.out/missed.txt" 2>/dev/null || echo 0)
+fi
+echo "--- $group: $((viable - still_missed)) of $viable viable mutants caught; missed:"
+[[ -s "$missed" ]] && cat "$out/pass2/mutants.out/missed.txt" 2>/dev/null || true
