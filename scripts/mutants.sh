@@ -4,9 +4,10 @@
 #
 #   scripts/mutants.sh GROUP [--in-place]
 #
-# GROUP is one of the groups below: the rule modules, and their queries apart. Each mutant is built once and tested
-# with the tests of its group (the first pass, fast); the mutants that pass are tested again
-# with the whole suite (the second pass), and only those that still pass are missed.
+# GROUP is one of the groups below: the rule modules, with their queries apart. Each mutant
+# is built once and tested with the tests of its group (the first pass, fast); the mutants
+# that pass are tested again with the whole suite (the second pass), and only those that
+# still pass are missed.
 # Results: mutants.out/GROUP/{pass1,pass2}/mutants.out/ (caught.txt, missed.txt, ...).
 # --in-place mutates this checkout (and restores it) instead of a copy: faster, because the
 # build in target/ is reused, but do not edit the tree while it runs.
@@ -26,7 +27,7 @@ case "$group" in
         filters=(customer permissions password integrator) ;;
     customer-queries) files=(src/customers/{queries,document}.rs)
         filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
-    auth) files=(src/auth/*.rs)
+    auth) files=(src/auth/*.rs src/auth/*/*.rs)
         filters=(auth oauth token login password secrets permissions) ;;
     oauth) files=(src/oauth/*.rs)
         filters=(oauth token login refresh) ;;
