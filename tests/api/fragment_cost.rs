@@ -4,6 +4,7 @@
 //! fragments still run. The attacks go to the real binary: on a build without the count,
 //! each held a core for many seconds (the 26-level bomb for minutes), and killing the
 //! process is the only way to stop one.
+//! The count runs before any database work: these run on SQLite.
 
 use std::time::Duration;
 

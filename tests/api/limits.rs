@@ -1,4 +1,5 @@
 //! Request limits: each refusal is a clear GraphQL error or a 413/408, never a 5xx.
+//! The limits sit in the HTTP layer, before the database: these run on SQLite.
 
 use std::time::Duration;
 

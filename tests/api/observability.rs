@@ -1,5 +1,7 @@
 //! What operators see: request ids, and Prometheus metrics for requests, latency, the
 //! pool, the password-hash queue and SQL statements.
+//! Request ids and metrics are kept by the HTTP layer whatever the database: these run on
+//! SQLite (the statement counts on both databases are in `statements`).
 
 use reset_gateway::auth::{Mode, Role};
 use serde_json::json;

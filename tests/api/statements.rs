@@ -8,7 +8,7 @@ use reset_gateway::auth::{Mode, Role};
 use serde_json::json;
 
 use crate::fixtures::create_reset;
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, TestApp, on_both_databases};
 
 async fn statements_for(app: &TestApp, token: &str, query: &str) -> u64 {
     let before = app.state().db.statements_sent();
@@ -17,84 +17,68 @@ async fn statements_for(app: &TestApp, token: &str, query: &str) -> u64 {
     app.state().db.statements_sent() - before
 }
 
-async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
-    // No background revocation refresh, nor a webhook sender's poll, may run during a
-    // measurement.
-    let Some(app) = TestApp::spawn_with(backend, |c| {
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
-        return;
-    };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    for i in 0..20 {
-        let email = format!("c{i:02}@example.com");
-        app.customer(&token, &email, None).await;
-        create_reset(&app, &token, &email).await;
-        create_reset(&app, &token, &email).await;
+on_both_databases! {
+    async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
+        // No background revocation refresh, nor a webhook sender's poll, may run during a
+        // measurement.
+        let Some(app) = TestApp::spawn_with(backend, |c| {
+            c.revocation_refresh = Duration::from_secs(3600);
+            c.webhook_poll_interval = Duration::from_secs(3600);
+        })
+        .await
+        else {
+            return;
+        };
+        let token = app.token(Role::Integration, Mode::Test).await;
+        for i in 0..20 {
+            let email = format!("c{i:02}@example.com");
+            app.customer(&token, &email, None).await;
+            create_reset(&app, &token, &email).await;
+            create_reset(&app, &token, &email).await;
+        }
+        let mut resets_with_customer = Vec::new();
+        let mut customers_with_resets = Vec::new();
+        for first in [2, 5, 10, 20] {
+            let a = format!(
+                "{{ customerPasswordResets(first: {first}) {{ totalCount edges {{ node {{ id customer {{ email }} }} }} }} }}"
+            );
+            resets_with_customer.push(statements_for(&app, &token, &a).await);
+            let b = format!(
+                "{{ customers(first: {first}) {{ edges {{ node {{ email passwordResets(first: 5) {{ totalCount edges {{ node {{ id status }} }} }} }} }} }} }}"
+            );
+            customers_with_resets.push(statements_for(&app, &token, &b).await);
+        }
+        // (a) the page with its customers joined, and its total; (b) the page, one batched
+        // load of the customers' pages of resets and one batched count of them.
+        for (counts, expected) in [(&resets_with_customer, 2), (&customers_with_resets, 3)] {
+            assert!(
+                counts.iter().all(|&n| n == expected),
+                "expected {expected} statements whatever the page: {counts:?}"
+            );
+        }
     }
-    let mut resets_with_customer = Vec::new();
-    let mut customers_with_resets = Vec::new();
-    for first in [2, 5, 10, 20] {
-        let a = format!(
-            "{{ customerPasswordResets(first: {first}) {{ totalCount edges {{ node {{ id customer {{ email }} }} }} }} }}"
+}
+
+on_both_databases! {
+    async fn a_reset_read_by_id_with_its_customer_costs_one_statement(backend: Backend) {
+        let Some(app) = TestApp::spawn_with(backend, |c| {
+            c.revocation_refresh = Duration::from_secs(3600);
+            c.webhook_poll_interval = Duration::from_secs(3600);
+        })
+        .await
+        else {
+            return;
+        };
+        let token = app.token(Role::Integration, Mode::Test).await;
+        app.customer(&token, "me@example.com", None).await;
+        let (id, _) = create_reset(&app, &token, "me@example.com").await;
+        let query = format!(
+            "{{ customerPasswordReset(id: \"{id}\") {{ id status customer {{ id email }} }} }}"
         );
-        resets_with_customer.push(statements_for(&app, &token, &a).await);
-        let b = format!(
-            "{{ customers(first: {first}) {{ edges {{ node {{ email passwordResets(first: 5) {{ totalCount edges {{ node {{ id status }} }} }} }} }} }} }}"
-        );
-        customers_with_resets.push(statements_for(&app, &token, &b).await);
+        assert_eq!(statements_for(&app, &token, &query).await, 1);
+        let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
+        assert_eq!(statements_for(&app, &token, &query).await, 1);
     }
-    // (a) the page with its customers joined, and its total; (b) the page, one batched
-    // load of the customers' pages of resets and one batched count of them.
-    for (counts, expected) in [(&resets_with_customer, 2), (&customers_with_resets, 3)] {
-        assert!(
-            counts.iter().all(|&n| n == expected),
-            "expected {expected} statements whatever the page: {counts:?}"
-        );
-    }
-}
-
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| {
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
-        return;
-    };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    app.customer(&token, "me@example.com", None).await;
-    let (id, _) = create_reset(&app, &token, "me@example.com").await;
-    let query = format!(
-        "{{ customerPasswordReset(id: \"{id}\") {{ id status customer {{ id email }} }} }}"
-    );
-    assert_eq!(statements_for(&app, &token, &query).await, 1);
-    let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
-    assert_eq!(statements_for(&app, &token, &query).await, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_sqlite() {
-    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_postgres() {
-    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_statements_do_not_grow_with_the_page_on_sqlite() {
-    list_statements_do_not_grow_with_the_page(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_statements_do_not_grow_with_the_page_on_postgres() {
-    list_statements_do_not_grow_with_the_page(Backend::Postgres).await;
 }
 
 #[derive(diesel::QueryableByName)]
