@@ -164,12 +164,3 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
-
-/// POSTs JSON (with a bearer token if given) and returns the JSON answer.
-pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut request = http.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}

@@ -14,6 +14,7 @@ use reset_gateway::auth::{Mode, Role};
 use serde_json::json;
 
 use crate::harness::{TestApp, error_code};
+use crate::raw::Raw;
 
 /// A throwaway PostgreSQL cluster on a free port.
 struct PrivateCluster {
@@ -239,26 +240,19 @@ async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
                 .map_or(0, |r| r.status().as_u16())
         }
     };
-    let token = crate::binary::post(
-        &http,
-        format!("{}/oauth/token", server.base_url),
-        None,
-        json!({ "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"] }),
-    )
-    .await["access_token"]
+    let token = Raw::post(format!("{}/oauth/token", server.base_url)).json(&json!({ "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"] })).send().await.body["access_token"]
     .as_str()
     .unwrap()
     .to_owned();
     let graphql = |query: &'static str| {
-        let (http, base, token) = (http.clone(), server.base_url.clone(), token.clone());
+        let (base, token) = (server.base_url.clone(), token.clone());
         async move {
-            crate::binary::post(
-                &http,
-                format!("{base}/graphql"),
-                Some(&token),
-                json!({ "query": query }),
-            )
-            .await
+            Raw::post(format!("{base}/graphql"))
+                .bearer(Some(&token))
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .body
         }
     };
     graphql("mutation { createCustomer(input: { email: \"kept@example.com\" }) { id } }").await;

@@ -183,6 +183,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A raw POST to `path`, for checks of statuses, headers and bodies (see `raw.rs`).
+    pub fn raw_post(&self, path: &str) -> crate::raw::Raw {
+        let url = format!("{}{path}", self.base_url);
+        crate::raw::Raw::with(&self.http, reqwest::Method::POST, url)
+    }
+
+    /// A raw GET of `path`.
+    pub fn raw_get(&self, path: &str) -> crate::raw::Raw {
+        let url = format!("{}{path}", self.base_url);
+        crate::raw::Raw::with(&self.http, reqwest::Method::GET, url)
+    }
+
     /// GETs `path` and returns the body as text (`/metrics`, `/schema.graphql`).
     pub async fn get_text(&self, path: &str) -> String {
         let url = format!("{}{path}", self.base_url);

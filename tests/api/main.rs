@@ -22,6 +22,7 @@ mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
+mod raw;
 mod receiver;
 mod webhook_fixtures;
 

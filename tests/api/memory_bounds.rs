@@ -24,16 +24,13 @@ fn persisted(hash: &str) -> Value {
 
 /// POSTs a GraphQL body; the status and the JSON answer, whatever the status.
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut request = app
-        .http
-        .post(format!("{}/graphql", app.base_url))
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let answer = app
+        .raw_post("/graphql")
+        .bearer(token)
+        .json(&body)
+        .send()
+        .await;
+    (answer.status, answer.body)
 }
 
 /// GETs `/graphql` with a document and its hash in the URL.

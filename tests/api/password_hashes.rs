@@ -13,25 +13,15 @@ use crate::harness::{TestApp, on_both_databases};
 
 /// POSTs a body to `/graphql`; the status, the `Retry-After` header and the JSON answer.
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Option<String>, Value) {
-    let mut request = app
-        .http
-        .post(format!("{}/graphql", app.base_url))
-        .header("accept", "application/graphql-response+json")
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (
-        status,
-        retry_after,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let answer = app
+        .raw_post("/graphql")
+        .accept("application/graphql-response+json")
+        .bearer(token)
+        .json(&body)
+        .send()
+        .await;
+    let retry_after = answer.header("retry-after").map(str::to_owned);
+    (answer.status, retry_after, answer.body)
 }
 
 /// Waits until a metric reads `value` (the hash threads report what they do).

@@ -11,8 +11,9 @@ use reset_gateway::db::DatabaseUrl;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::binary::{Server, post};
+use crate::binary::Server;
 use crate::harness::{TestApp, on_both_databases};
+use crate::raw::Raw;
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{attempts, callbacks, message_ids, quick_polls, webhook};
 
@@ -46,19 +47,12 @@ on_both_databases! {
                 ("WEBHOOK_TIMEOUT", "30s"),
             ],
         );
-        let http = reqwest::Client::new();
         let base = server.base_url.clone();
         let body = json!({ "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret });
-        let answer = post(&http, format!("{base}/oauth/token"), None, body).await;
+        let answer = Raw::post(format!("{base}/oauth/token")).json(&body).send().await.body;
         let binary_token = answer["access_token"].as_str().unwrap().to_owned();
         let query = "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }";
-        let created: Value = post(
-            &http,
-            format!("{base}/graphql"),
-            Some(&binary_token),
-            json!({ "query": query }),
-        )
-        .await;
+        let created: Value = Raw::post(format!("{base}/graphql")).bearer(Some(&binary_token)).json(&json!({ "query": query })).send().await.body;
         assert!(created["errors"].is_null(), "{created}");
         receiver.wait_for(1, Duration::from_secs(5)).await;
 
