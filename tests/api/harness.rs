@@ -147,6 +147,23 @@ impl TestApp {
         }
     }
 
+    /// Waits until this instance's webhook sender has attempted, and recorded, every
+    /// delivery due on its clock, with none in flight: after it, a check that nothing
+    /// more was sent is final, with no quiet period to wait out.
+    pub async fn webhooks_settled(&self) {
+        let outbox = &self.state.outbox;
+        let start = outbox.idle_passes();
+        crate::eventually::eventually(async || {
+            outbox.wake();
+            let passes = outbox.idle_passes() - start;
+            match passes >= 2 {
+                true => Ok(()),
+                false => Err(format!("{passes} idle passes of the webhook sender")),
+            }
+        })
+        .await
+    }
+
     /// The service's shared state (to reach its database in set-up and checks).
     pub fn state(&self) -> &AppState {
         &self.state

@@ -18,6 +18,7 @@ macro_rules! db_run {
     };
 }
 
+mod eventually;
 mod files;
 mod fixtures;
 mod graphql_http;
