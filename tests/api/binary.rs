@@ -2,7 +2,7 @@
 //! server process whose JSON log is captured.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -155,6 +155,19 @@ impl Server {
     /// The server process.
     pub fn process(&mut self) -> &mut Child {
         &mut self.child
+    }
+
+    /// The process's exit status once it has exited; panics with `otherwise` (what it
+    /// means that it has not) after `within`.
+    pub async fn exit_within(&mut self, within: Duration, otherwise: &str) -> ExitStatus {
+        let child = &mut self.child;
+        crate::eventually::eventually_within(within, async || {
+            child
+                .try_wait()
+                .unwrap()
+                .ok_or_else(|| otherwise.to_owned())
+        })
+        .await
     }
 }
 

@@ -26,9 +26,20 @@ fn companion(file: &Path, suffix: &str) -> std::path::PathBuf {
 
 /// A token request: a write (the credential's lookup and the rate-limit counter).
 async fn write_something(server: &Server, client_id: &str, secret: &str) {
-    let answer = Raw::post(format!("{}/oauth/token", server.base_url)).json(&json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret })).send().await.body;
+    let grant = json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret });
+    let answer = Raw::post(format!("{}/oauth/token", server.base_url))
+        .json(&grant)
+        .send()
+        .await
+        .body;
     assert!(answer["access_token"].is_string(), "{answer}");
-    let created = Raw::post(format!("{}/graphql", server.base_url)).bearer(answer["access_token"].as_str()).json(&json!({ "query": "mutation { createCustomer(input: { email: \"files@example.com\" }) { id } }" })).send().await.body;
+    let create = "mutation { createCustomer(input: { email: \"files@example.com\" }) { id } }";
+    let created = Raw::post(format!("{}/graphql", server.base_url))
+        .bearer(answer["access_token"].as_str())
+        .json(&json!({ "query": create }))
+        .send()
+        .await
+        .body;
     assert!(created["errors"].is_null(), "{created}");
 }
 

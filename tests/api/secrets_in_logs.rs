@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::binary::{Server, credential, sqlite_url};
+use crate::eventually::eventually;
 use crate::raw::Raw;
 use crate::receiver::Receiver;
 
@@ -97,12 +98,34 @@ async fn no_password_token_or_secret_is_ever_logged() {
         .send()
         .await;
     Raw::post(format!("{base}/oauth/revoke"))
+        .header("x-request-id", "the-last-request")
         .json(&json!({ "token": token }))
         .send()
         .await;
 
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let log = server.log();
+    // The log is read from the process's stderr as it comes: once the last request's
+    // line and the webhook attempt's are in, everything before them is.
+    let log = eventually(async || {
+        let log = server.log();
+        let entries = || {
+            log.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        };
+        let last = entries().any(|entry| {
+            entry["span"]["request_id"] == "the-last-request"
+                && entry["message"] == "finished processing request"
+        });
+        let attempt = entries().any(|entry| {
+            entry["fields"]["message"] == "webhook attempt" || entry["message"] == "webhook attempt"
+        });
+        match last && attempt {
+            true => Ok(log),
+            false => Err(format!(
+                "the last request's line and a webhook attempt's in: {log}"
+            )),
+        }
+    })
+    .await;
     assert!(
         log.contains("/oauth/token") && log.contains("/graphql"),
         "requests are logged: {log}"

@@ -4,7 +4,7 @@
 //! same `webhook-id`, as its first recorded attempt.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::db::DatabaseUrl;
@@ -52,11 +52,15 @@ on_both_databases! {
         let answer = Raw::post(format!("{base}/oauth/token")).json(&body).send().await.body;
         let binary_token = answer["access_token"].as_str().unwrap().to_owned();
         let query = "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }";
-        let created: Value = Raw::post(format!("{base}/graphql")).bearer(Some(&binary_token)).json(&json!({ "query": query })).send().await.body;
+        let created: Value = Raw::post(format!("{base}/graphql"))
+            .bearer(Some(&binary_token))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .body;
         assert!(created["errors"].is_null(), "{created}");
         receiver.wait_for(1, Duration::from_secs(5)).await;
 
-        let signalled = Instant::now();
         let pid = server.process().id().to_string();
         assert!(
             Command::new("kill")
@@ -65,16 +69,9 @@ on_both_databases! {
                 .unwrap()
                 .success()
         );
-        let status = loop {
-            if let Some(status) = server.process().try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                signalled.elapsed() < Duration::from_secs(10),
-                "the service waited for the slow receiver"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status = server
+            .exit_within(Duration::from_secs(10), "the service waited for the slow receiver")
+            .await;
         assert_eq!(status.code(), Some(0), "{}", server.log());
         assert!(server.log().contains("given back"), "{}", server.log());
 

@@ -9,6 +9,7 @@ use reset_gateway::config::Config;
 use reset_gateway::db::DatabaseUrl;
 use serde_json::json;
 
+use crate::eventually::eventually;
 use crate::fixtures::{PASSWORD, redeem};
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
@@ -74,18 +75,17 @@ fn database_dir(app: &TestApp) -> std::path::PathBuf {
     }
 }
 
-/// The outbox's rows once every one of them is settled; panics after 10 s (the sweep
-/// that erases expired resets' tokens runs every 5 s).
+/// The outbox's rows once every one of them is settled; panics after [`eventually`]'s
+/// deadline (the sweep that erases expired resets' tokens runs every ten polls).
 async fn settled(app: &TestApp) -> Vec<Stored> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually(async || {
         let rows = stored(app).await;
-        if rows.iter().all(|r| r.state != "pending") {
-            return rows;
+        match rows.iter().all(|r| r.state != "pending") {
+            true => Ok(rows),
+            false => Err(format!("{rows:?}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "{rows:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 on_both_databases! {
