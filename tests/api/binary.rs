@@ -2,7 +2,7 @@
 //! server process whose JSON log is captured.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -156,6 +156,19 @@ impl Server {
     pub fn process(&mut self) -> &mut Child {
         &mut self.child
     }
+
+    /// The process's exit status once it has exited; panics with `otherwise` (what it
+    /// means that it has not) after `within`.
+    pub async fn exit_within(&mut self, within: Duration, otherwise: &str) -> ExitStatus {
+        let child = &mut self.child;
+        crate::eventually::eventually_within(within, async || {
+            child
+                .try_wait()
+                .unwrap()
+                .ok_or_else(|| otherwise.to_owned())
+        })
+        .await
+    }
 }
 
 impl Drop for Server {
@@ -163,13 +176,4 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// POSTs JSON (with a bearer token if given) and returns the JSON answer.
-pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut request = http.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
 }

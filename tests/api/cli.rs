@@ -1,4 +1,6 @@
 //! The command line as an operator uses it: credentials made by the binary work over HTTP.
+//! The binary and the test share a SQLite file the test names; the commands' database
+//! code is the service's own, tested on both databases elsewhere.
 
 use serde_json::{Value, json};
 

@@ -1,5 +1,7 @@
 //! The client IP behind a proxy: every line and entry of the configured header is read,
 //! and the address `CLIENT_IP_TRUSTED_HOPS` from the right is the client's.
+//! Reading the client's address is the HTTP layer's work, before the database: these run
+//! on SQLite (the budget shared through either database is in `rate_limits`).
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use reset_gateway::auth::{Mode, Role};
 use serde_json::json;
 
+use crate::eventually::eventually_within;
 use crate::harness::{TestApp, error_code};
+use crate::raw::Raw;
 
 /// A throwaway PostgreSQL cluster on a free port.
 struct PrivateCluster {
@@ -146,14 +148,16 @@ async fn the_service_survives_postgres_going_away_and_coming_back() {
     app.customer(&token, "kept@example.com", None).await;
 
     cluster.stop().expect("the cluster stops");
-    let down = Instant::now();
-    while status_of(&app, "/ready").await != 503 {
-        assert!(
-            down.elapsed() < Duration::from_secs(5),
-            "/ready did not turn 503 within seconds"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_within(Duration::from_secs(5), async || {
+        match status_of(&app, "/ready").await {
+            503 => Ok(()),
+            other => Err(format!(
+                "{}: /ready is {other}",
+                "/ready did not turn 503 within seconds"
+            )),
+        }
+    })
+    .await;
     assert_eq!(
         status_of(&app, "/health").await,
         200,
@@ -180,27 +184,27 @@ async fn the_service_survives_postgres_going_away_and_coming_back() {
     );
 
     cluster.start().expect("the cluster starts again");
-    let up = Instant::now();
-    while status_of(&app, "/ready").await != 200 {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the service did not recover by itself"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut answer = app
-        .graphql(Some(&token), "{ customers { totalCount } }", json!({}))
-        .await;
-    for _ in 0..10 {
-        if answer["errors"].is_null() {
-            break;
+    eventually_within(Duration::from_secs(10), async || {
+        match status_of(&app, "/ready").await {
+            200 => Ok(()),
+            other => Err(format!(
+                "{}: /ready is {other}",
+                "the service did not recover by itself"
+            )),
         }
-        // A pooled connection that died with the server is dropped on its next use.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        answer = app
+    })
+    .await;
+    // A pooled connection that died with the server is dropped on its next use.
+    let answer = eventually_within(Duration::from_secs(2), async || {
+        let answer = app
             .graphql(Some(&token), "{ customers { totalCount } }", json!({}))
             .await;
-    }
+        match answer["errors"].is_null() {
+            true => Ok(answer),
+            false => Err(format!("{answer}")),
+        }
+    })
+    .await;
     assert_eq!(
         answer["data"]["customers"]["totalCount"], 1,
         "nothing committed was lost: {answer}"
@@ -239,39 +243,43 @@ async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
                 .map_or(0, |r| r.status().as_u16())
         }
     };
-    let token = crate::binary::post(
-        &http,
-        format!("{}/oauth/token", server.base_url),
-        None,
-        json!({ "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"] }),
-    )
-    .await["access_token"]
-    .as_str()
-    .unwrap()
-    .to_owned();
+    let grant = json!({
+        "grant_type": "client_credentials",
+        "client_id": integration["client_id"],
+        "client_secret": integration["client_secret"],
+    });
+    let token = Raw::post(format!("{}/oauth/token", server.base_url))
+        .json(&grant)
+        .send()
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let graphql = |query: &'static str| {
-        let (http, base, token) = (http.clone(), server.base_url.clone(), token.clone());
+        let (base, token) = (server.base_url.clone(), token.clone());
         async move {
-            crate::binary::post(
-                &http,
-                format!("{base}/graphql"),
-                Some(&token),
-                json!({ "query": query }),
-            )
-            .await
+            Raw::post(format!("{base}/graphql"))
+                .bearer(Some(&token))
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .body
         }
     };
     graphql("mutation { createCustomer(input: { email: \"kept@example.com\" }) { id } }").await;
 
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let down = Instant::now();
-    while status("/ready").await != 503 {
-        assert!(
-            down.elapsed() < Duration::from_secs(5),
-            "/ready did not turn 503 within seconds"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_within(Duration::from_secs(5), async || {
+        match status("/ready").await {
+            503 => Ok(()),
+            other => Err(format!(
+                "{}: /ready is {other}",
+                "/ready did not turn 503 within seconds"
+            )),
+        }
+    })
+    .await;
     assert_eq!(status("/health").await, 200);
     let asked = Instant::now();
     let answer = graphql("{ customers { totalCount } }").await;
@@ -295,14 +303,16 @@ async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
     );
 
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let up = Instant::now();
-    while status("/ready").await != 200 {
-        assert!(
-            up.elapsed() < Duration::from_secs(10),
-            "the service did not recover by itself"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_within(Duration::from_secs(10), async || {
+        match status("/ready").await {
+            200 => Ok(()),
+            other => Err(format!(
+                "{}: /ready is {other}",
+                "the service did not recover by itself"
+            )),
+        }
+    })
+    .await;
     let answer = graphql("{ customers { totalCount } }").await;
     assert_eq!(
         answer["data"]["customers"]["totalCount"], 1,

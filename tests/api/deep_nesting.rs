@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::binary::{Server, sqlite_url};
+use crate::raw::Raw;
 
 /// A server of the release or debug binary on a fresh database.
 fn serve(env: &[(&str, &str)]) -> (tempfile::TempDir, Server) {
@@ -23,17 +24,14 @@ fn nested(open: &str, inner: &str, close: &str, levels: usize) -> String {
 /// Sends a request; its status and JSON answer. Panics, with the server's last words,
 /// when the server does not answer or has died.
 async fn send(server: &mut Server, request: reqwest::RequestBuilder) -> (u16, Value) {
-    let answer = request
-        .header("accept", "application/graphql-response+json")
+    let answer = Raw::from_builder(request)
+        .accept("application/graphql-response+json")
         .timeout(Duration::from_secs(20))
-        .send()
+        .try_send()
         .await;
     let alive = server.process().try_wait().unwrap().is_none();
     match answer {
-        Ok(response) if alive => {
-            let status = response.status().as_u16();
-            (status, response.json().await.unwrap_or(Value::Null))
-        }
+        Ok(answer) if alive => (answer.status, answer.body),
         answer => {
             let log = server.log();
             let tail: Vec<&str> = log.lines().rev().take(4).collect();

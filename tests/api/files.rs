@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::binary::{Server, credential, post};
+use crate::binary::{Server, credential};
+use crate::raw::Raw;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -25,21 +26,20 @@ fn companion(file: &Path, suffix: &str) -> std::path::PathBuf {
 
 /// A token request: a write (the credential's lookup and the rate-limit counter).
 async fn write_something(server: &Server, client_id: &str, secret: &str) {
-    let answer = post(
-        &reqwest::Client::new(),
-        format!("{}/oauth/token", server.base_url),
-        None,
-        json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret }),
-    )
-    .await;
+    let grant = json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret });
+    let answer = Raw::post(format!("{}/oauth/token", server.base_url))
+        .json(&grant)
+        .send()
+        .await
+        .body;
     assert!(answer["access_token"].is_string(), "{answer}");
-    let created = post(
-        &reqwest::Client::new(),
-        format!("{}/graphql", server.base_url),
-        answer["access_token"].as_str(),
-        json!({ "query": "mutation { createCustomer(input: { email: \"files@example.com\" }) { id } }" }),
-    )
-    .await;
+    let create = "mutation { createCustomer(input: { email: \"files@example.com\" }) { id } }";
+    let created = Raw::post(format!("{}/graphql", server.base_url))
+        .bearer(answer["access_token"].as_str())
+        .json(&json!({ "query": create }))
+        .send()
+        .await
+        .body;
     assert!(created["errors"].is_null(), "{created}");
 }
 

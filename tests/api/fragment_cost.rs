@@ -4,6 +4,7 @@
 //! fragments still run. The attacks go to the real binary: on a build without the count,
 //! each held a core for many seconds (the 26-level bomb for minutes), and killing the
 //! process is the only way to stop one.
+//! The count runs before any database work: these run on SQLite.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use crate::binary::{Server, sqlite_url};
 use crate::fixtures::{Callers, create_reset};
 use crate::harness::{TestApp, error_code, on_both_databases};
+use crate::raw::Raw;
 
 /// `operation` with `{}` replaced by a spread of F0; F0 spreads F1 `width` times, F1
 /// spreads F2 as often, and so on for `levels` levels, down to `leaf`.
@@ -27,16 +29,14 @@ fn explosion(operation: &str, on: &str, width: usize, levels: usize, leaf: &str)
 
 /// Posts `document` anonymously; the status and answer, within a few seconds or not at all.
 async fn post(server: &Server, document: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/graphql", server.base_url))
-        .header("accept", "application/graphql-response+json")
+    let answer = Raw::post(format!("{}/graphql", server.base_url))
+        .accept("application/graphql-response+json")
         .json(&json!({ "query": document }))
         .timeout(Duration::from_secs(10))
-        .send()
+        .try_send()
         .await
         .unwrap_or_else(|e| panic!("no answer within 10 s: {e}"));
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    (answer.status, answer.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

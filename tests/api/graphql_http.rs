@@ -27,21 +27,15 @@ async fn post(
     token: Option<&str>,
     body: Value,
 ) -> (u16, String, Value) {
-    let mut request = app.http.post(url(app)).header(ACCEPT, accept).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response.headers()[CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    (
-        status,
-        content_type,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let answer = app
+        .raw_post("/graphql")
+        .accept(accept)
+        .bearer(token)
+        .json(&body)
+        .send()
+        .await;
+    let content_type = answer.header(CONTENT_TYPE.as_str()).unwrap().to_owned();
+    (answer.status, content_type, answer.body)
 }
 
 fn code(body: &Value) -> Option<&str> {

@@ -52,16 +52,7 @@ impl TestApp {
     /// Starts the service after `adjust` has changed its configuration.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let (url, postgres) = match backend {
-            Backend::Sqlite => {
-                let path = dir.path().join("test.db");
-                (DatabaseUrl::Sqlite(path), None)
-            }
-            Backend::Postgres => {
-                let database = PostgresDatabase::create().await?;
-                (database.url.parse().expect("database URL"), Some(database))
-            }
-        };
+        let (url, postgres) = fresh_database(backend, &dir).await?;
         Some(Self::start(Self::test_config(url, adjust), dir, postgres, new_clock()).await)
     }
 
@@ -96,13 +87,7 @@ impl TestApp {
     /// its migrations; the first one owns the database.
     pub async fn spawn_together(backend: Backend, count: usize) -> Option<Vec<TestApp>> {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let (url, postgres) = match backend {
-            Backend::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("together.db")), None),
-            Backend::Postgres => {
-                let database = PostgresDatabase::create().await?;
-                (database.url.parse().expect("database URL"), Some(database))
-            }
-        };
+        let (url, postgres) = fresh_database(backend, &dir).await?;
         let config = Self::test_config(url, |_| {});
         let clock = new_clock();
         let starts = (0..count).map(|_| {
@@ -162,6 +147,23 @@ impl TestApp {
         }
     }
 
+    /// Waits until this instance's webhook sender has attempted, and recorded, every
+    /// delivery due on its clock, with none in flight: after it, a check that nothing
+    /// more was sent is final, with no quiet period to wait out.
+    pub async fn webhooks_settled(&self) {
+        let outbox = &self.state.outbox;
+        let start = outbox.idle_passes();
+        crate::eventually::eventually(async || {
+            outbox.wake();
+            let passes = outbox.idle_passes() - start;
+            match passes >= 2 {
+                true => Ok(()),
+                false => Err(format!("{passes} idle passes of the webhook sender")),
+            }
+        })
+        .await
+    }
+
     /// The service's shared state (to reach its database in set-up and checks).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -196,6 +198,18 @@ impl TestApp {
         diesel_async::RunQueryDsl::load(diesel::sql_query(sql), &mut &**conn)
             .await
             .unwrap()
+    }
+
+    /// A raw POST to `path`, for checks of statuses, headers and bodies (see `raw.rs`).
+    pub fn raw_post(&self, path: &str) -> crate::raw::Raw {
+        let url = format!("{}{path}", self.base_url);
+        crate::raw::Raw::with(&self.http, reqwest::Method::POST, url)
+    }
+
+    /// A raw GET of `path`.
+    pub fn raw_get(&self, path: &str) -> crate::raw::Raw {
+        let url = format!("{}{path}", self.base_url);
+        crate::raw::Raw::with(&self.http, reqwest::Method::GET, url)
     }
 
     /// GETs `path` and returns the body as text (`/metrics`, `/schema.graphql`).
@@ -322,6 +336,21 @@ impl Drop for TestApp {
     }
 }
 
+/// A fresh database on `backend`: a file in `dir` for SQLite, a database of its own on
+/// the server for PostgreSQL (None when no server is configured).
+async fn fresh_database(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+) -> Option<(DatabaseUrl, Option<PostgresDatabase>)> {
+    Some(match backend {
+        Backend::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("test.db")), None),
+        Backend::Postgres => {
+            let database = PostgresDatabase::create().await?;
+            (database.url.parse().expect("database URL"), Some(database))
+        }
+    })
+}
+
 /// A manual clock at the current time: it stands still until a test advances it, so that
 /// no rule's window ends in the middle of a test by chance.
 fn new_clock() -> Clock {
@@ -409,39 +438,83 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// Declares tests that run once on SQLite and once on PostgreSQL (when configured).
 /// Each becomes a module named after the test, with `on_sqlite` and `on_postgres` inside.
-/// `#[config(|c| ...)]` before a test adjusts its service's configuration (as
-/// [`TestApp::spawn_with`] does) on both databases.
+///
+/// Two forms, mixed freely in one block (doc comments before either are kept):
+/// - `async fn name(app: TestApp) { .. }` gets a service started on a fresh database;
+///   `#[config(|c| ...)]` before it adjusts that service's configuration (as
+///   [`TestApp::spawn_with`] does) on both databases.
+/// - `async fn name(backend: Backend) { .. }` gets only the backend, for tests that start
+///   their own services (several instances, the real binary, a configuration of their
+///   own); such a test returns early when `TestApp::spawn_with` gives None (PostgreSQL
+///   not configured).
 macro_rules! on_both_databases {
-    ($($(#[config($adjust:expr)])? async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(
-                    unused_imports,
-                    reason = "some tests use their file's items and some do not: an expect would fail for the latter"
-                )]
-                use super::*;
+    () => {};
+    (
+        $(#[doc = $doc:literal])*
+        $(#[config($adjust:expr)])?
+        async fn $name:ident($app:ident: TestApp) $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(
+                unused_imports,
+                reason = "some tests use their file's items and some do not: an expect would fail for the latter"
+            )]
+            use super::*;
 
-                async fn run($app: $crate::harness::TestApp) $body
+            async fn run($app: $crate::harness::TestApp) $body
 
-                fn adjust(_config: &mut reset_gateway::config::Config) {
-                    $( ($adjust)(_config); )?
-                }
+            fn adjust(_config: &mut reset_gateway::config::Config) {
+                $(
+                    // Typed here so that a closure needs no annotation.
+                    let adjust: fn(&mut reset_gateway::config::Config) = $adjust;
+                    adjust(_config);
+                )?
+            }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() {
-                    let backend = $crate::harness::Backend::Sqlite;
-                    run($crate::harness::TestApp::spawn_with(backend, adjust).await.unwrap()).await
-                }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let backend = $crate::harness::Backend::Sqlite;
+                run($crate::harness::TestApp::spawn_with(backend, adjust).await.unwrap()).await
+            }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() {
-                    let backend = $crate::harness::Backend::Postgres;
-                    if let Some(app) = $crate::harness::TestApp::spawn_with(backend, adjust).await {
-                        run(app).await
-                    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let backend = $crate::harness::Backend::Postgres;
+                if let Some(app) = $crate::harness::TestApp::spawn_with(backend, adjust).await {
+                    run(app).await
                 }
             }
-        )*
+        }
+        $crate::harness::on_both_databases! { $($rest)* }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        async fn $name:ident($backend:ident: Backend) $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(
+                unused_imports,
+                reason = "some tests use their file's items and some do not: an expect would fail for the latter"
+            )]
+            use super::*;
+
+            async fn run($backend: $crate::harness::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                run($crate::harness::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                run($crate::harness::Backend::Postgres).await
+            }
+        }
+        $crate::harness::on_both_databases! { $($rest)* }
     };
 }
 pub(crate) use on_both_databases;

@@ -1,4 +1,5 @@
 //! Request limits: each refusal is a clear GraphQL error or a 413/408, never a 5xx.
+//! The limits sit in the HTTP layer, before the database: these run on SQLite.
 
 use std::time::Duration;
 
@@ -8,18 +9,15 @@ use serde_json::{Value, json};
 use crate::harness::{Backend, TestApp};
 
 async fn post_graphql(app: &TestApp, token: Option<&str>, body: String) -> (u16, Value) {
-    let mut request = app
-        .http
-        .post(format!("{}/graphql", app.base_url))
+    let answer = app
+        .raw_post("/graphql")
         .header("content-type", "application/json")
-        .header("accept", "application/graphql-response+json")
-        .body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+        .accept("application/graphql-response+json")
+        .bearer(token)
+        .body(body)
+        .send()
+        .await;
+    (answer.status, answer.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,10 +18,12 @@ macro_rules! db_run {
     };
 }
 
+mod eventually;
 mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
+mod raw;
 mod receiver;
 mod webhook_fixtures;
 

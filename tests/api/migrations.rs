@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
 use reset_gateway::db::{DatabaseUrl, run_migrations};
 
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, TestApp, on_both_databases};
 
 /// table -> column -> nullable
 type Shape = BTreeMap<String, BTreeMap<String, bool>>;
@@ -72,38 +72,30 @@ async fn both_migration_trees_build_the_same_tables() {
     );
 }
 
-async fn instances_started_together_agree(backend: Backend) {
-    let Some(apps) = TestApp::spawn_together(backend, 4).await else {
-        return;
-    };
-    // All four migrated the same database at once; a token from one works on the others:
-    // they agree on the signing key kept in the database.
-    let token = apps[0]
-        .token(
-            reset_gateway::auth::Role::Integration,
-            reset_gateway::auth::Mode::Test,
-        )
-        .await;
-    for app in &apps {
-        let answer = app
-            .graphql(
-                Some(&token),
-                "{ customers { totalCount } }",
-                serde_json::json!({}),
+on_both_databases! {
+    async fn instances_started_together_migrate_once_and_share_the_signing_key(backend: Backend) {
+        let Some(apps) = TestApp::spawn_together(backend, 4).await else {
+            return;
+        };
+        // All four migrated the same database at once; a token from one works on the others:
+        // they agree on the signing key kept in the database.
+        let token = apps[0]
+            .token(
+                reset_gateway::auth::Role::Integration,
+                reset_gateway::auth::Mode::Test,
             )
             .await;
-        assert_eq!(answer["data"]["customers"]["totalCount"], 0, "{answer}");
+        for app in &apps {
+            let answer = app
+                .graphql(
+                    Some(&token),
+                    "{ customers { totalCount } }",
+                    serde_json::json!({}),
+                )
+                .await;
+            assert_eq!(answer["data"]["customers"]["totalCount"], 0, "{answer}");
+        }
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instances_started_together_on_postgres_migrate_once_and_share_the_signing_key() {
-    instances_started_together_agree(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instances_started_together_on_sqlite_migrate_once_and_share_the_signing_key() {
-    instances_started_together_agree(Backend::Sqlite).await;
 }
 
 #[test]

@@ -2,45 +2,38 @@
 //! wherever the password comes from, none for a change bound to fail, and a bounded
 //! queue that refuses at once when full and never computes a hash nobody waits for.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
 use serde_json::{Value, json};
 
+use crate::eventually::eventually_within;
 use crate::fixtures::{Callers, PASSWORD};
 use crate::harness::{TestApp, on_both_databases};
 
 /// POSTs a body to `/graphql`; the status, the `Retry-After` header and the JSON answer.
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Option<String>, Value) {
-    let mut request = app
-        .http
-        .post(format!("{}/graphql", app.base_url))
-        .header("accept", "application/graphql-response+json")
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (
-        status,
-        retry_after,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let answer = app
+        .raw_post("/graphql")
+        .accept("application/graphql-response+json")
+        .bearer(token)
+        .json(&body)
+        .send()
+        .await;
+    let retry_after = answer.header("retry-after").map(str::to_owned);
+    (answer.status, retry_after, answer.body)
 }
 
 /// Waits until a metric reads `value` (the hash threads report what they do).
 async fn until(app: &TestApp, name: &str, value: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.metric(name).await != value {
-        assert!(Instant::now() < deadline, "{name} never reached {value}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually_within(Duration::from_secs(30), async || {
+        match app.metric(name).await {
+            seen if seen == value => Ok(()),
+            seen => Err(format!("{name} is {seen}, not {value}")),
+        }
+    })
+    .await
 }
 
 async fn customer_count(app: &TestApp, integration: &str) -> i64 {

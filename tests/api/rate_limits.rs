@@ -3,74 +3,58 @@
 //! of their own (`reset_budgets`, `login_throttle`).
 
 use reset_gateway::auth::{Mode, Role};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::eventually::eventually;
 use crate::harness::{Backend, TestApp, on_both_databases};
+use crate::raw::Answer;
 
-async fn token_request(
-    app: &TestApp,
-    client_id: &str,
-    forwarded_for: Option<&str>,
-) -> reqwest::Response {
-    let mut request = app
-        .http
-        .post(format!("{}/oauth/token", app.base_url))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-        ]);
+async fn token_request(app: &TestApp, client_id: &str, forwarded_for: Option<&str>) -> Answer {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+    ];
+    let mut request = app.raw_post("/oauth/token").form(&form);
     if let Some(ip) = forwarded_for {
         request = request.header("x-forwarded-for", ip);
     }
-    request.send().await.unwrap()
+    request.send().await
 }
 
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+fn header(answer: &Answer, name: &str) -> String {
+    answer.header(name).unwrap_or_default().to_owned()
 }
 
-async fn token_limit_is_shared_by_instances(backend: Backend) {
-    let Some(first) = TestApp::spawn_with(backend, |c| c.rate_limit_token = 4).await else {
-        return;
-    };
-    let second = first.sibling(|_| {}).await;
-    let shop = first.credential(Role::SalesChannel, Mode::Test).await;
-    for (app, expected_remaining) in [(&first, "3"), (&second, "2"), (&first, "1"), (&second, "0")]
-    {
-        let response = token_request(app, &shop.id, None).await;
-        assert_eq!(response.status(), 200);
+on_both_databases! {
+    async fn two_instances_share_the_token_budget(backend: Backend) {
+        let Some(first) = TestApp::spawn_with(backend, |c| c.rate_limit_token = 4).await else {
+            return;
+        };
+        let second = first.sibling(|_| {}).await;
+        let shop = first.credential(Role::SalesChannel, Mode::Test).await;
+        for (app, expected_remaining) in [(&first, "3"), (&second, "2"), (&first, "1"), (&second, "0")]
+        {
+            let response = token_request(app, &shop.id, None).await;
+            assert_eq!(response.status, 200);
+            assert_eq!(
+                header(&response, "x-ratelimit-remaining"),
+                expected_remaining
+            );
+        }
+        let refused = token_request(&first, &shop.id, None).await;
         assert_eq!(
-            header(&response, "x-ratelimit-remaining"),
-            expected_remaining
+            refused.status,
+            429,
+            "the fifth request, on either instance, is over the budget"
         );
+        assert_eq!(header(&refused, "x-ratelimit-limit"), "4");
+        assert_eq!(header(&refused, "x-ratelimit-interval"), "60");
+        assert_eq!(header(&refused, "x-ratelimit-remaining"), "0");
+        let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
+        assert!((1..=60).contains(&retry_after), "until the window ends");
+        let body = refused.body;
+        assert_eq!(body["error"], "too_many_requests");
     }
-    let refused = token_request(&first, &shop.id, None).await;
-    assert_eq!(
-        refused.status(),
-        429,
-        "the fifth request, on either instance, is over the budget"
-    );
-    assert_eq!(header(&refused, "x-ratelimit-limit"), "4");
-    assert_eq!(header(&refused, "x-ratelimit-interval"), "60");
-    assert_eq!(header(&refused, "x-ratelimit-remaining"), "0");
-    let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
-    assert!((1..=60).contains(&retry_after), "until the window ends");
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"], "too_many_requests");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_on_sqlite_share_the_token_budget() {
-    token_limit_is_shared_by_instances(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_on_postgres_share_the_token_budget() {
-    token_limit_is_shared_by_instances(Backend::Postgres).await;
 }
 
 on_both_databases! {
@@ -82,18 +66,16 @@ on_both_databases! {
             assert!(answer["errors"].is_null(), "{answer}");
         }
         let response = limited
-            .http
-            .post(format!("{}/graphql", limited.base_url))
-            .bearer_auth(&token)
+            .raw_post("/graphql")
+            .bearer(Some(&token))
             .json(&json!({ "query": "{ customers { totalCount } }" }))
             .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 429);
+            .await;
+        assert_eq!(response.status, 429);
         assert_eq!(header(&response, "x-ratelimit-limit"), "3");
         let retry_after: u64 = header(&response, "retry-after").parse().unwrap();
         assert!((1..=60).contains(&retry_after), "until the window ends");
-        let body: Value = response.json().await.unwrap();
+        let body = response.body;
         assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS");
         let metrics = limited.get_text("/metrics").await;
         assert!(metrics.contains("reset_gateway_rate_limited_total{scope=\"graphql\"} 1"), "{metrics}");
@@ -109,21 +91,20 @@ on_both_databases! {
         let first = app.sibling(limited).await;
         let second = app.sibling(limited).await;
         let query = json!({ "query": "{ customers { totalCount } }" });
-        let send = |app: &TestApp| {
-            app.http
-                .post(format!("{}/graphql", app.base_url))
-                .bearer_auth(&token)
-                .json(&query)
-                .send()
-        };
+        let send = |app: &TestApp| app.raw_post("/graphql").bearer(Some(&token)).json(&query).send();
         for _ in 0..10 {
-            assert_eq!(send(&first).await.unwrap().status(), 200);
+            assert_eq!(send(&first).await.status, 200);
         }
+        // The second instance admits requests until a sync tells it the budget is spent.
         let mut admitted_by_second = 0;
-        while send(&second).await.unwrap().status() == 200 {
-            admitted_by_second += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        eventually(async || match send(&second).await.status {
+            200 => {
+                admitted_by_second += 1;
+                Err(format!("{admitted_by_second} admitted"))
+            }
+            _ => Ok(()),
+        })
+        .await;
         assert!(
             admitted_by_second < 10,
             "the second instance learns that the first spent the budget instead of \
@@ -134,6 +115,7 @@ on_both_databases! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_ip_comes_from_the_proxy_header_only_when_configured() {
+    // The client's address is read in the HTTP layer: SQLite is enough.
     let direct = TestApp::spawn_with(Backend::Sqlite, |c| c.rate_limit_token = 1)
         .await
         .unwrap();
@@ -141,13 +123,13 @@ async fn the_client_ip_comes_from_the_proxy_header_only_when_configured() {
     assert_eq!(
         token_request(&direct, &shop.id, Some("10.0.0.1"))
             .await
-            .status(),
+            .status,
         200
     );
     assert_eq!(
         token_request(&direct, &shop.id, Some("10.0.0.2"))
             .await
-            .status(),
+            .status,
         429,
         "without CLIENT_IP_HEADER the header is ignored: same peer, same budget"
     );
@@ -160,20 +142,20 @@ async fn the_client_ip_comes_from_the_proxy_header_only_when_configured() {
     assert_eq!(
         token_request(&proxied, &shop.id, Some("spoofed, 10.0.0.3"))
             .await
-            .status(),
+            .status,
         200
     );
     assert_eq!(
         token_request(&proxied, &shop.id, Some("10.0.0.4"))
             .await
-            .status(),
+            .status,
         200,
         "another client"
     );
     assert_eq!(
         token_request(&proxied, &shop.id, Some("other, 10.0.0.3"))
             .await
-            .status(),
+            .status,
         429,
         "the last address counts"
     );

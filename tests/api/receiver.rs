@@ -156,19 +156,14 @@ impl Receiver {
     /// Waits until at least `count` requests arrived, and returns them all; panics when
     /// they have not within `within`.
     pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
+        crate::eventually::eventually_within(within, async || {
             let requests = self.requests();
-            if requests.len() >= count {
-                return requests;
+            match requests.len() >= count {
+                true => Ok(requests),
+                false => Err(format!("{} of {count} requests", requests.len())),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} of {count} requests within {within:?}",
-                requests.len()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await
     }
 }
 

@@ -1,4 +1,5 @@
 //! The committed `schema.graphql` is the served schema.
+//! The schema does not depend on the database: this runs on SQLite.
 
 use crate::harness::{Backend, TestApp};
 

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::binary::{Server, credential, post, sqlite_url};
+use crate::binary::{Server, credential, sqlite_url};
+use crate::eventually::eventually;
+use crate::raw::Raw;
 use crate::receiver::Receiver;
 
 const OLD_PASSWORD: &str = "sentinel-old-password-4711";
@@ -25,34 +27,30 @@ async fn no_password_token_or_secret_is_ever_logged() {
     );
     let receiver = Receiver::start().await;
     let base = server.base_url.clone();
-    let http = reqwest::Client::new();
 
     let client_secret = integration["client_secret"].as_str().unwrap().to_owned();
-    let token = post(&http, format!("{base}/oauth/token"), None, json!({
+    let token = Raw::post(format!("{base}/oauth/token")).json(&json!({
         "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": client_secret,
-    })).await["access_token"].as_str().unwrap().to_owned();
-    let shop_token = post(
-        &http,
-        format!("{base}/oauth/token"),
-        None,
-        json!({
+    })).send().await.body["access_token"].as_str().unwrap().to_owned();
+    let shop_token = Raw::post(format!("{base}/oauth/token"))
+        .json(&json!({
             "grant_type": "client_credentials", "client_id": shop["client_id"],
-        }),
-    )
-    .await["access_token"]
+        }))
+        .send()
+        .await
+        .body["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
     let graphql = |token: String, query: &'static str, variables: Value| {
-        let (http, base) = (http.clone(), base.clone());
+        let base = base.clone();
         async move {
-            post(
-                &http,
-                format!("{base}/graphql"),
-                Some(&token),
-                json!({ "query": query, "variables": variables }),
-            )
-            .await
+            Raw::post(format!("{base}/graphql"))
+                .bearer(Some(&token))
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .body
         }
     };
     let webhook = graphql(token.clone(), "mutation($url: String!) { createWebhook(input: { name: \"mail\", topic: \"customer_password_resets.create\", callbackUrl: $url }) { sharedSecret } }", json!({ "url": receiver.url("/resets") })).await;
@@ -61,9 +59,9 @@ async fn no_password_token_or_secret_is_ever_logged() {
         .unwrap_or_else(|| panic!("no webhook: {webhook}"))
         .to_owned();
     graphql(token.clone(), "mutation($p: String!) { createCustomer(input: { email: \"ada@example.com\", password: $p }) { id } }", json!({ "p": OLD_PASSWORD })).await;
-    let login = post(&http, format!("{base}/oauth/token"), None, json!({
+    let login = Raw::post(format!("{base}/oauth/token")).json(&json!({
         "grant_type": "password", "client_id": shop["client_id"], "username": "ada@example.com", "password": OLD_PASSWORD,
-    })).await;
+    })).send().await.body;
     let refresh_token = login["refresh_token"].as_str().unwrap().to_owned();
     let created = graphql(token.clone(), "mutation { createCustomerPasswordReset(input: { customerEmail: \"ada@example.com\" }) { id resetPasswordToken } }", json!({})).await;
     let reset = &created["data"]["createCustomerPasswordReset"];
@@ -92,26 +90,42 @@ async fn no_password_token_or_secret_is_ever_logged() {
         redeemed["data"]["updateCustomerPasswordReset"]["status"], "USED",
         "{redeemed}"
     );
-    let relogin = post(&http, format!("{base}/oauth/token"), None, json!({
+    let relogin = Raw::post(format!("{base}/oauth/token")).json(&json!({
         "grant_type": "password", "client_id": shop["client_id"], "username": "ada@example.com", "password": NEW_PASSWORD,
-    })).await;
-    post(
-        &http,
-        format!("{base}/oauth/revoke"),
-        None,
-        json!({ "token": relogin["refresh_token"] }),
-    )
-    .await;
-    post(
-        &http,
-        format!("{base}/oauth/revoke"),
-        None,
-        json!({ "token": token }),
-    )
-    .await;
+    })).send().await.body;
+    Raw::post(format!("{base}/oauth/revoke"))
+        .json(&json!({ "token": relogin["refresh_token"] }))
+        .send()
+        .await;
+    Raw::post(format!("{base}/oauth/revoke"))
+        .header("x-request-id", "the-last-request")
+        .json(&json!({ "token": token }))
+        .send()
+        .await;
 
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let log = server.log();
+    // The log is read from the process's stderr as it comes: once the last request's
+    // line and the webhook attempt's are in, everything before them is.
+    let log = eventually(async || {
+        let log = server.log();
+        let entries = || {
+            log.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        };
+        let last = entries().any(|entry| {
+            entry["span"]["request_id"] == "the-last-request"
+                && entry["message"] == "finished processing request"
+        });
+        let attempt = entries().any(|entry| {
+            entry["fields"]["message"] == "webhook attempt" || entry["message"] == "webhook attempt"
+        });
+        match last && attempt {
+            true => Ok(log),
+            false => Err(format!(
+                "the last request's line and a webhook attempt's in: {log}"
+            )),
+        }
+    })
+    .await;
     assert!(
         log.contains("/oauth/token") && log.contains("/graphql"),
         "requests are logged: {log}"

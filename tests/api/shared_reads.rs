@@ -1,13 +1,12 @@
 //! On PostgreSQL, plain reads share a few connections (`DB_READ_CONNECTIONS`) beside the
 //! pool, so that reads arriving together are pipelined on them.
 
-use std::time::Duration;
-
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use reset_gateway::auth::{Mode, Role};
 use serde_json::json;
 
+use crate::eventually::eventually;
 use crate::fixtures::create_reset;
 use crate::harness::{Backend, TestApp};
 
@@ -87,8 +86,12 @@ async fn a_read_connection_the_server_closed_is_replaced_before_the_next_read() 
     .unwrap();
     drop(conn);
     // The server closes the socket; the service's end sees it at once, but not
-    // synchronously with the statement above.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // synchronously with the statement above: then it counts no open read connection.
+    eventually(async || match app.metric("db_read_connections").await {
+        0 => Ok(()),
+        open => Err(format!("{open} read connections still open")),
+    })
+    .await;
 
     let answer = app.graphql(Some(&token), FIND, json!({ "id": id })).await;
     assert_eq!(

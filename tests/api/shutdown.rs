@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::binary::{Server, credential, sqlite_url};
+use crate::eventually::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
@@ -75,7 +76,26 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
         "mutation($id: ID!, $t: String!) { updateCustomerPasswordReset(id: $id, input: { resetPasswordToken: $t, customerPassword: \"a slow new password\" }) { status } }",
         json!({ "id": reset["id"], "t": reset["resetPasswordToken"] }),
     ));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM once the request is surely in flight: its new password is being hashed.
+    let metrics = format!("{base}/metrics");
+    eventually(async || {
+        let text = http
+            .get(&metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        match text
+            .lines()
+            .any(|l| l == "reset_gateway_password_hashes_running 1")
+        {
+            true => Ok(()),
+            false => Err(format!("no hash running:\n{text}")),
+        }
+    })
+    .await;
     let signalled = Instant::now();
     let killed = Command::new("kill")
         .args(["-TERM", &server.process().id().to_string()])
@@ -94,16 +114,10 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
         answer["data"]["updateCustomerPasswordReset"]["status"], "USED",
         "{answer}"
     );
-    let status = loop {
-        if let Some(status) = server.process().try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(15),
-            "the service did not exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let left = Duration::from_secs(15).saturating_sub(signalled.elapsed());
+    let status = server
+        .exit_within(left, "the service did not exit after SIGTERM")
+        .await;
     assert_eq!(status.code(), Some(0));
     assert!(
         http.get(format!("{base}/health")).send().await.is_err(),

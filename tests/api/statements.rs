@@ -5,11 +5,41 @@
 use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
+use reset_gateway::config::Config;
 use serde_json::json;
 
 use crate::fixtures::create_reset;
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, TestApp, on_both_databases};
 
+/// No background work sends a statement during a measurement: no revocation refresh, no
+/// webhook sender's poll.
+fn quiet(c: &mut Config) {
+    c.revocation_refresh = Duration::from_secs(3600);
+    c.webhook_poll_interval = Duration::from_secs(3600);
+}
+
+/// [`quiet`], on one pooled connection: every statement runs on the connection inspected.
+fn quiet_on_one_connection(c: &mut Config) {
+    quiet(c);
+    c.db_pool_size = Some(1);
+}
+
+/// An integration token, after `customers` customers were created with `resets_each`
+/// resets each; the resets' ids.
+async fn seeded(app: &TestApp, customers: usize, resets_each: usize) -> (String, Vec<String>) {
+    let token = app.token(Role::Integration, Mode::Test).await;
+    let mut resets = Vec::new();
+    for i in 0..customers {
+        let email = format!("c{i:02}@example.com");
+        app.customer(&token, &email, None).await;
+        for _ in 0..resets_each {
+            resets.push(create_reset(app, &token, &email).await.0);
+        }
+    }
+    (token, resets)
+}
+
+/// The SQL statements one run of `query` sends.
 async fn statements_for(app: &TestApp, token: &str, query: &str) -> u64 {
     let before = app.state().db.statements_sent();
     let answer = app.graphql(Some(token), query, json!({})).await;
@@ -17,84 +47,43 @@ async fn statements_for(app: &TestApp, token: &str, query: &str) -> u64 {
     app.state().db.statements_sent() - before
 }
 
-async fn list_statements_do_not_grow_with_the_page(backend: Backend) {
-    // No background revocation refresh, nor a webhook sender's poll, may run during a
-    // measurement.
-    let Some(app) = TestApp::spawn_with(backend, |c| {
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
-        return;
-    };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    for i in 0..20 {
-        let email = format!("c{i:02}@example.com");
-        app.customer(&token, &email, None).await;
-        create_reset(&app, &token, &email).await;
-        create_reset(&app, &token, &email).await;
+on_both_databases! {
+    #[config(quiet)]
+    async fn list_statements_do_not_grow_with_the_page(app: TestApp) {
+        let (token, _) = seeded(&app, 20, 2).await;
+        let mut resets_with_customer = Vec::new();
+        let mut customers_with_resets = Vec::new();
+        for first in [2, 5, 10, 20] {
+            let a = format!(
+                "{{ customerPasswordResets(first: {first}) {{ totalCount edges {{ node {{ id customer {{ email }} }} }} }} }}"
+            );
+            resets_with_customer.push(statements_for(&app, &token, &a).await);
+            let b = format!(
+                "{{ customers(first: {first}) {{ edges {{ node {{ email passwordResets(first: 5) {{ totalCount edges {{ node {{ id status }} }} }} }} }} }} }}"
+            );
+            customers_with_resets.push(statements_for(&app, &token, &b).await);
+        }
+        // (a) the page with its customers joined, and its total; (b) the page, one batched
+        // load of the customers' pages of resets and one batched count of them.
+        for (counts, expected) in [(&resets_with_customer, 2), (&customers_with_resets, 3)] {
+            assert!(
+                counts.iter().all(|&n| n == expected),
+                "expected {expected} statements whatever the page: {counts:?}"
+            );
+        }
     }
-    let mut resets_with_customer = Vec::new();
-    let mut customers_with_resets = Vec::new();
-    for first in [2, 5, 10, 20] {
-        let a = format!(
-            "{{ customerPasswordResets(first: {first}) {{ totalCount edges {{ node {{ id customer {{ email }} }} }} }} }}"
+
+    #[config(quiet)]
+    async fn a_reset_read_by_id_with_its_customer_costs_one_statement(app: TestApp) {
+        let (token, resets) = seeded(&app, 1, 1).await;
+        let id = &resets[0];
+        let query = format!(
+            "{{ customerPasswordReset(id: \"{id}\") {{ id status customer {{ id email }} }} }}"
         );
-        resets_with_customer.push(statements_for(&app, &token, &a).await);
-        let b = format!(
-            "{{ customers(first: {first}) {{ edges {{ node {{ email passwordResets(first: 5) {{ totalCount edges {{ node {{ id status }} }} }} }} }} }} }}"
-        );
-        customers_with_resets.push(statements_for(&app, &token, &b).await);
+        assert_eq!(statements_for(&app, &token, &query).await, 1);
+        let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
+        assert_eq!(statements_for(&app, &token, &query).await, 1);
     }
-    // (a) the page with its customers joined, and its total; (b) the page, one batched
-    // load of the customers' pages of resets and one batched count of them.
-    for (counts, expected) in [(&resets_with_customer, 2), (&customers_with_resets, 3)] {
-        assert!(
-            counts.iter().all(|&n| n == expected),
-            "expected {expected} statements whatever the page: {counts:?}"
-        );
-    }
-}
-
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| {
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
-        return;
-    };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    app.customer(&token, "me@example.com", None).await;
-    let (id, _) = create_reset(&app, &token, "me@example.com").await;
-    let query = format!(
-        "{{ customerPasswordReset(id: \"{id}\") {{ id status customer {{ id email }} }} }}"
-    );
-    assert_eq!(statements_for(&app, &token, &query).await, 1);
-    let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
-    assert_eq!(statements_for(&app, &token, &query).await, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_sqlite() {
-    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_read_by_id_with_its_customer_costs_one_statement_on_postgres() {
-    a_reset_read_by_id_with_its_customer_costs_one_statement(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_statements_do_not_grow_with_the_page_on_sqlite() {
-    list_statements_do_not_grow_with_the_page(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_statements_do_not_grow_with_the_page_on_postgres() {
-    list_statements_do_not_grow_with_the_page(Backend::Postgres).await;
 }
 
 #[derive(diesel::QueryableByName)]
@@ -103,6 +92,7 @@ struct Prepared {
     statement: String,
 }
 
+// Prepared statements are PostgreSQL's to inspect: the tests below run there only.
 const PREPARED: &str = "SELECT statement FROM pg_prepared_statements";
 
 /// The statements PostgreSQL holds prepared for the service's one pooled connection.
@@ -112,8 +102,12 @@ async fn prepared_on_the_connection(app: &TestApp) -> Vec<String> {
 }
 
 /// The statements PostgreSQL holds prepared for the connection that plain reads share
-/// (at this load, always the first one).
-async fn prepared_on_the_read_connection(app: &TestApp) -> Vec<String> {
+/// (at this load, always the first one), after `query` ran `runs` times.
+async fn prepared_after(app: &TestApp, token: &str, query: &str, runs: usize) -> Vec<String> {
+    for _ in 0..runs {
+        let answer = app.graphql(Some(token), query, json!({})).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
     let mut conn = app.state().db.read().await.unwrap();
     let reset_gateway::db::Conn::Pg(conn) = &mut conn else {
         panic!("a PostgreSQL connection")
@@ -127,26 +121,23 @@ async fn prepared_on_the_read_connection(app: &TestApp) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_request() {
-    // One connection: every statement below runs on the connection inspected.
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.db_pool_size = Some(1);
-        c.revocation_refresh = Duration::from_secs(3600);
+        quiet_on_one_connection(c);
         c.rate_limit_redemptions = 1000;
     })
     .await
     else {
         return;
     };
-    let integration = app.token(Role::Integration, Mode::Test).await;
+    let (_, resets) = seeded(&app, 1, 1).await;
+    let id = &resets[0];
     let sales_channel = app.token(Role::SalesChannel, Mode::Test).await;
-    app.customer(&integration, "me@example.com", None).await;
-    let (id, _) = create_reset(&app, &integration, "me@example.com").await;
     let wrong_token = |n: usize| format!("not the token {n}");
     for n in 0..3 {
         let answer = crate::fixtures::redeem(
             &app,
             &sales_channel,
-            &id,
+            id,
             &wrong_token(n),
             "a long new password",
         )
@@ -166,28 +157,12 @@ async fn a_redemptions_writes_stay_prepared_instead_of_being_parsed_on_every_req
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_customers_pages_of_resets_stay_prepared_instead_of_being_planned_on_every_request() {
-    // One connection: every statement below runs on the connection inspected.
-    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.db_pool_size = Some(1);
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, quiet_on_one_connection).await else {
         return;
     };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    for i in 0..3 {
-        let email = format!("c{i}@example.com");
-        app.customer(&token, &email, None).await;
-        create_reset(&app, &token, &email).await;
-    }
+    let (token, _) = seeded(&app, 3, 1).await;
     let query = "{ customers(first: 3) { edges { node { passwordResets(first: 5) { edges { node { id } } } } } } }";
-    for _ in 0..3 {
-        let answer = app.graphql(Some(&token), query, json!({})).await;
-        assert!(answer["errors"].is_null(), "{answer}");
-    }
-    let prepared = prepared_on_the_read_connection(&app).await;
+    let prepared = prepared_after(&app, &token, query, 3).await;
     let pages = prepared
         .iter()
         .filter(|s| s.contains(" UNION ALL "))
@@ -201,28 +176,12 @@ async fn the_customers_pages_of_resets_stay_prepared_instead_of_being_planned_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_of_resets_with_their_customers_stays_prepared_instead_of_being_planned_on_every_request()
  {
-    // One connection: every statement below runs on the connection inspected.
-    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.db_pool_size = Some(1);
-        c.revocation_refresh = Duration::from_secs(3600);
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    })
-    .await
-    else {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, quiet_on_one_connection).await else {
         return;
     };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    for i in 0..3 {
-        let email = format!("c{i}@example.com");
-        app.customer(&token, &email, None).await;
-        create_reset(&app, &token, &email).await;
-    }
+    let (token, _) = seeded(&app, 3, 1).await;
     let query = "{ customerPasswordResets(first: 2) { edges { node { id customer { email } } } } }";
-    for _ in 0..3 {
-        let answer = app.graphql(Some(&token), query, json!({})).await;
-        assert!(answer["errors"].is_null(), "{answer}");
-    }
-    let prepared = prepared_on_the_read_connection(&app).await;
+    let prepared = prepared_after(&app, &token, query, 3).await;
     let pages = prepared
         .iter()
         .filter(|s| s.contains("INNER JOIN \"customers\""))

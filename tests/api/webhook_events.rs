@@ -2,11 +2,11 @@
 //! committed change, with the resource it is about; never for a refused change.
 //!
 //! "Exactly once" is checked where an integrator sees it, at a real receiver on loopback:
-//! the expected deliveries arrive, then a moment more passes with no other; and where the
-//! service promises it, in the outbox: one row per event and webhook.
+//! the expected deliveries arrive, and no other once the sender has nothing more to send
+//! (`TestApp::webhooks_settled`); and where the service promises it, in the outbox: one
+//! row per event and webhook.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -14,35 +14,30 @@ use reset_gateway::auth::{Mode, Role};
 use reset_gateway::db::schema::webhook_deliveries;
 use serde_json::{Value, json};
 
+use crate::eventually::eventually;
 use crate::fixtures::{PASSWORD, create_reset, redeem};
 use crate::harness::{TestApp, error_code, on_both_databases};
 use crate::receiver::{Received, Receiver};
 use crate::webhook_fixtures::webhook;
 
-/// How long a receiver must stay quiet after the expected deliveries for them to count as
-/// all there is: many times what the sender takes to claim and send what is due.
-pub const QUIET: Duration = Duration::from_millis(500);
-
-/// How long the first deliveries may take to arrive.
-const ARRIVAL: Duration = Duration::from_secs(10);
-
-/// The deliveries to `path` once `count` of them have arrived and [`QUIET`] has passed
-/// with no other; panics otherwise.
-pub async fn exactly(receiver: &Receiver, path: &str, count: usize) -> Vec<Received> {
+/// The deliveries to `path` once `count` of them have arrived and the sender has nothing
+/// more to send; panics when they do not arrive, or more do.
+pub async fn exactly(
+    app: &TestApp,
+    receiver: &Receiver,
+    path: &str,
+    count: usize,
+) -> Vec<Received> {
     let to_path = || -> Vec<Received> {
         let all = receiver.requests().into_iter();
         all.filter(|r| r.path == path).collect()
     };
-    let deadline = tokio::time::Instant::now() + ARRIVAL;
-    while to_path().len() < count {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of {count} deliveries to {path} within {ARRIVAL:?}",
-            to_path().len()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(QUIET).await;
+    eventually(async || match to_path().len() {
+        arrived if arrived >= count => Ok(()),
+        arrived => Err(format!("{arrived} of {count} deliveries to {path}")),
+    })
+    .await;
+    app.webhooks_settled().await;
     let got = to_path();
     assert_eq!(got.len(), count, "deliveries to {path}: {:?}", ids(&got));
     got
@@ -73,27 +68,22 @@ const CALLBACKS: &str = "query($id: ID!) { webhook(id: $id) { lastEventCallbacks
 } } }";
 
 /// Webhook `id`'s `lastEventCallbacks` once it lists `count` attempts; panics when it has
-/// not within [`ARRIVAL`]. A receiver gets the body before the service records the
-/// attempt: a test that advances the clock for a retry waits for this first, or the retry
-/// would be scheduled from the advanced time.
+/// not within [`eventually`]'s deadline. A receiver gets the body before the service
+/// records the attempt: a test that advances the clock for a retry waits for this first,
+/// or the retry would be scheduled from the advanced time.
 pub async fn recorded(app: &TestApp, token: &str, id: &str, count: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + ARRIVAL;
-    loop {
+    eventually(async || {
         let read = app
             .graphql(Some(token), CALLBACKS, json!({ "id": id }))
             .await;
         let callbacks = read["data"]["webhook"]["lastEventCallbacks"]
             .as_array()
             .cloned();
-        if let Some(callbacks) = callbacks.filter(|c| c.len() >= count) {
-            return callbacks;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{count} callbacks? {read}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        callbacks
+            .filter(|c| c.len() >= count)
+            .ok_or_else(|| format!("{count} callbacks? {read}"))
+    })
+    .await
 }
 
 pub const UPDATE_CUSTOMER: &str = "mutation($id: ID!, $input: UpdateCustomerInput!) {
@@ -126,7 +116,7 @@ on_both_databases! {
         let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/c"), &[]).await;
         let guest = app.customer(&token, "guest@example.com", None).await;
         let member = app.customer(&token, "member@example.com", Some(PASSWORD)).await;
-        let got = exactly(&receiver, "/c", 2).await;
+        let got = exactly(&app, &receiver, "/c", 2).await;
         assert_eq!(set(ids(&got)), set([guest.clone(), member]));
         let guest_body = got.iter().map(Received::json).find(|b| b["data"]["id"] == guest.as_str()).unwrap();
         let data = &guest_body["data"];
@@ -147,7 +137,7 @@ on_both_databases! {
         let input = json!({ "password": NEW_PASSWORD, "reference": "CRM-1" });
         let updated = app.graphql(Some(&token), UPDATE_CUSTOMER, json!({ "id": guest, "input": input })).await;
         assert_eq!(updated["data"]["updateCustomer"]["hasPassword"], true, "{updated}");
-        let got = exactly(&receiver, "/p", 1).await;
+        let got = exactly(&app, &receiver, "/p", 1).await;
         let data = &got[0].json()["data"];
         assert_eq!(data["id"], guest.as_str());
         assert_eq!(data["attributes"]["has_password"], true);
@@ -165,9 +155,9 @@ on_both_databases! {
         assert_ok(&redeem(&app, &token, &guest_reset, &guest_token, NEW_PASSWORD).await);
         let (member_reset, member_token) = create_reset(&app, &token, "member@example.com").await;
         assert_ok(&redeem(&app, &token, &member_reset, &member_token, NEW_PASSWORD).await);
-        let redeemed = exactly(&receiver, "/r", 2).await;
+        let redeemed = exactly(&app, &receiver, "/r", 2).await;
         assert_eq!(set(ids(&redeemed)), set([guest_reset, member_reset]));
-        let passwords = exactly(&receiver, "/p", 1).await;
+        let passwords = exactly(&app, &receiver, "/p", 1).await;
         assert_eq!(ids(&passwords), [guest]);
         assert_eq!(passwords[0].json()["data"]["attributes"]["has_password"], true);
     }
@@ -179,7 +169,7 @@ on_both_databases! {
         let (hook, _) = webhook(&app, &token, topic, &receiver.url("/new"), &[]).await;
         app.customer(&token, "ada@example.com", Some(PASSWORD)).await;
         let (id, reset_token) = create_reset(&app, &token, "ada@example.com").await;
-        let got = exactly(&receiver, "/new", 1).await;
+        let got = exactly(&app, &receiver, "/new", 1).await;
         let data = &got[0].json()["data"];
         assert_eq!(data["id"], id.as_str());
         assert_eq!(data["attributes"]["reset_password_token"], reset_token.as_str());
@@ -197,7 +187,7 @@ on_both_databases! {
         let (by_mutation, second) = create_reset(&app, &token, "ada@example.com").await;
         let variables = json!({ "id": by_mutation, "token": second, "password": "another long password" });
         assert_ok(&app.graphql(Some(&token), RESET_PASSWORD, variables).await);
-        let got = exactly(&receiver, "/r", 2).await;
+        let got = exactly(&app, &receiver, "/r", 2).await;
         assert_eq!(set(ids(&got)), set([by_update, by_mutation]));
         for delivery in &got {
             let attributes = &delivery.json()["data"]["attributes"];
@@ -215,7 +205,7 @@ on_both_databases! {
         let (id, _) = create_reset(&app, &token, "ada@example.com").await;
         let deleted = app.graphql(Some(&token), DELETE_RESET, json!({ "id": id })).await;
         assert_eq!(deleted["data"]["deleteCustomerPasswordReset"], id.as_str(), "{deleted}");
-        let body = exactly(&receiver, "/gone", 1).await[0].json();
+        let body = exactly(&app, &receiver, "/gone", 1).await[0].json();
         let data = &body["data"];
         assert_eq!(data["id"], id.as_str());
         assert_eq!(data["type"], "customer_password_resets");
@@ -243,8 +233,8 @@ on_both_databases! {
             let refused = app.graphql(Some(&token), UPDATE_CUSTOMER, json!({ "id": id, "input": input })).await;
             assert!(error_code(&refused).is_some(), "{refused}");
         }
-        assert_eq!(set(ids(&exactly(&receiver, "/c", 2).await)), set([member, guest]));
-        exactly(&receiver, "/p", 0).await;
+        assert_eq!(set(ids(&exactly(&app, &receiver, "/c", 2).await)), set([member, guest]));
+        exactly(&app, &receiver, "/p", 0).await;
         assert_eq!(outbox_ids(&app, &created).await.len(), 2);
         assert_eq!(outbox_ids(&app, &passwords).await.len(), 0);
     }
@@ -272,11 +262,11 @@ on_both_databases! {
         assert_eq!(error_code(&wrong_by_mutation), Some("VALIDATION_ERROR"), "{wrong_by_mutation}");
         let no_such = app.graphql(Some(&token), DELETE_RESET, json!({ "id": "nosuchid00" })).await;
         assert!(error_code(&no_such).is_some(), "{no_such}");
-        assert_eq!(ids(&exactly(&receiver, "/customer_password_resets.create", 1).await), [id]);
+        assert_eq!(ids(&exactly(&app, &receiver, "/customer_password_resets.create", 1).await), [id]);
         for topic in ["reset_password", "destroy"] {
-            exactly(&receiver, &format!("/customer_password_resets.{topic}"), 0).await;
+            exactly(&app, &receiver, &format!("/customer_password_resets.{topic}"), 0).await;
         }
-        exactly(&receiver, "/customers.create_password", 0).await;
+        exactly(&app, &receiver, "/customers.create_password", 0).await;
         let rows = [1, 0, 0, 0];
         for (hook, expected) in hooks.iter().zip(rows) {
             assert_eq!(outbox_ids(&app, hook).await.len(), expected);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reset_gateway::config::Config;
 use serde_json::{Value, json};
 
+use crate::eventually::eventually;
 use crate::harness::TestApp;
 use crate::receiver::Received;
 
@@ -55,22 +56,18 @@ pub async fn read(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// The webhook's last event callbacks, newest first, once there are at least `count`
-/// (the attempts are recorded after the receiver answers); panics after 10 s.
+/// (the attempts are recorded after the receiver answers); panics after
+/// [`eventually`]'s deadline.
 pub async fn callbacks(app: &TestApp, token: &str, id: &str, count: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually(async || {
         let webhook = read(app, token, id).await;
         let got = webhook["lastEventCallbacks"].as_array().unwrap().clone();
-        if got.len() >= count {
-            return got;
+        match got.len() >= count {
+            true => Ok(got),
+            false => Err(format!("{} of {count} callbacks: {webhook}", got.len())),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of {count} callbacks: {webhook}",
-            got.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// `(attempt, responseCode)` of each callback, oldest first.
@@ -89,12 +86,6 @@ pub fn message_ids(requests: &[Received]) -> Vec<String> {
         .iter()
         .map(|r| r.header("webhook-id").expect("a webhook-id").to_owned())
         .collect()
-}
-
-/// Lets the sender poll a few times (real time, not the service's clock): for checks
-/// that nothing more is sent.
-pub async fn a_few_polls() {
-    tokio::time::sleep(Duration::from_millis(400)).await;
 }
 
 /// One `webhook_deliveries` row, as stored.

@@ -7,29 +7,28 @@ use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
 use serde_json::json;
 
+use crate::eventually::eventually;
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{callbacks, guest, quick_polls, webhook};
 
 /// The value of the metric line that starts with `series` (name and labels), once it
-/// reads `expected`; panics with the scrape after 10 s.
+/// reads `expected`; panics with the last scrape after [`eventually`]'s deadline.
 async fn metric_reaches(app: &TestApp, series: &str, expected: f64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually(async || {
         let text = app.get_text("/metrics").await;
         let value = text
             .lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
             .and_then(|value| value.trim().parse::<f64>().ok());
-        if value == Some(expected) {
-            return;
+        match value == Some(expected) {
+            true => Ok(()),
+            false => Err(format!(
+                "{series} is {value:?}, not {expected}, in:\n{text}"
+            )),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{series} is {value:?}, not {expected}, in:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 on_both_databases! {

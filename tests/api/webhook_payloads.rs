@@ -60,8 +60,8 @@ on_both_databases! {
         let created = app.graphql(Some(&token), CREATE_RESET, json!({ "input": input })).await;
         let reset = &created["data"]["createCustomerPasswordReset"];
         let id = reset["id"].as_str().unwrap_or_else(|| panic!("{created}"));
-        let plain = exactly(&receiver, "/plain", 1).await[0].json();
-        let with = exactly(&receiver, "/with", 1).await[0].json();
+        let plain = exactly(&app, &receiver, "/plain", 1).await[0].json();
+        let with = exactly(&app, &receiver, "/with", 1).await[0].json();
         let data = &plain["data"];
         assert_eq!(data["id"], id);
         assert_eq!(data["type"], "customer_password_resets");
@@ -107,7 +107,7 @@ on_both_databases! {
             .await;
         let answer = &redeemed["data"]["updateCustomerPasswordReset"];
         assert_eq!(answer["reference"], "CASE-9", "{redeemed}");
-        let body = exactly(&receiver, "/r", 1).await[0].json();
+        let body = exactly(&app, &receiver, "/r", 1).await[0].json();
         let attributes = &body["data"]["attributes"];
         assert_eq!(attributes["reference"], "CASE-9", "set in the same update");
         assert_eq!(instant(&attributes["reset_password_at"]), instant(&answer["resetPasswordAt"]));
@@ -132,7 +132,7 @@ on_both_databases! {
         assert!(updated["errors"].is_null(), "{updated}");
         receiver.answer(Reply::Status(200));
         app.advance(Duration::from_secs(60));
-        let got = exactly(&receiver, "/c", 2).await;
+        let got = exactly(&app, &receiver, "/c", 2).await;
         assert_eq!(got[1].header("webhook-id"), got[0].header("webhook-id"), "a retry");
         assert_eq!(got[1].json()["data"]["attributes"]["reference"], "BEFORE");
         assert_eq!(got[1].json()["data"], got[0].json()["data"]);

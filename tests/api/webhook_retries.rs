@@ -12,7 +12,7 @@ use crate::fixtures::Callers;
 use crate::harness::{error_code, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
-    a_few_polls, attempts, callbacks, guest, message_ids, quick_polls, reset, webhook,
+    attempts, callbacks, guest, message_ids, quick_polls, reset, webhook,
 };
 
 const REDELIVER: &str =
@@ -58,7 +58,7 @@ on_both_databases! {
         );
 
         app.advance(Duration::from_secs(24 * 3600));
-        a_few_polls().await;
+        app.webhooks_settled().await;
         assert_eq!(receiver.requests().len(), 4, "nothing is sent after a 2xx");
     }
 
@@ -83,7 +83,7 @@ on_both_databases! {
 
         // Someone notices an hour later, fixes the receiver and sends the event again.
         app.advance(Duration::from_secs(3600));
-        a_few_polls().await;
+        app.webhooks_settled().await;
         assert_eq!(receiver.requests().len(), 3, "a failed delivery is not retried");
         receiver.answer(Reply::Status(200));
         let last = made[0]["id"].as_str().unwrap();
@@ -94,7 +94,7 @@ on_both_databases! {
         assert_eq!(ids[3], ids[0], "a redelivery keeps the webhook-id");
         let made = callbacks(&app, &token, &hook, 4).await;
         assert_eq!(made[0]["responseCode"], 200, "{made:?}");
-        a_few_polls().await;
+        app.webhooks_settled().await;
         assert_eq!(receiver.requests().len(), 4);
     }
 
@@ -119,7 +119,7 @@ on_both_databases! {
             let refused = app.graphql(Some(caller), REDELIVER, json!({ "id": id })).await;
             assert_eq!(error_code(&refused), Some("UNAUTHORIZED"), "{refused}");
         }
-        a_few_polls().await;
+        app.webhooks_settled().await;
         assert_eq!(receiver.requests().len(), 1, "nothing was sent again");
     }
 

@@ -4,15 +4,16 @@
 //! same `webhook-id`, as its first recorded attempt.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::db::DatabaseUrl;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::binary::{Server, post};
-use crate::harness::{Backend, TestApp};
+use crate::binary::Server;
+use crate::harness::{TestApp, on_both_databases};
+use crate::raw::Raw;
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{attempts, callbacks, message_ids, quick_polls, webhook};
 
@@ -24,91 +25,69 @@ fn url_text(url: &DatabaseUrl) -> String {
     }
 }
 
-async fn sigterm_during_a_slow_delivery_gives_it_back_and_another_instance_sends_it(
-    backend: Backend,
-) {
-    // This instance owns the database; its sender polls too rarely to take part.
-    let idle = |c: &mut reset_gateway::config::Config| {
-        c.webhook_poll_interval = Duration::from_secs(3600);
-    };
-    let Some(app) = TestApp::spawn_with(backend, idle).await else {
-        return;
-    };
-    let receiver = Receiver::start().await;
-    receiver.answer(Reply::Slow(Duration::from_secs(60)));
-    let token = app.token(Role::Integration, Mode::Test).await;
-    let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
-    let client = app.credential(Role::Integration, Mode::Test).await;
+on_both_databases! {
+    async fn sigterm_during_a_slow_delivery_gives_it_back_and_another_instance_sends_it(backend: Backend) {
+        // This instance owns the database; its sender polls too rarely to take part.
+        let idle = |c: &mut reset_gateway::config::Config| {
+            c.webhook_poll_interval = Duration::from_secs(3600);
+        };
+        let Some(app) = TestApp::spawn_with(backend, idle).await else {
+            return;
+        };
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Slow(Duration::from_secs(60)));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        let client = app.credential(Role::Integration, Mode::Test).await;
 
-    let mut server = Server::start(
-        &url_text(&app.config.database_url),
-        &[
-            ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
-            ("WEBHOOK_TIMEOUT", "30s"),
-        ],
-    );
-    let http = reqwest::Client::new();
-    let base = server.base_url.clone();
-    let body = json!({ "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret });
-    let answer = post(&http, format!("{base}/oauth/token"), None, body).await;
-    let binary_token = answer["access_token"].as_str().unwrap().to_owned();
-    let query = "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }";
-    let created: Value = post(
-        &http,
-        format!("{base}/graphql"),
-        Some(&binary_token),
-        json!({ "query": query }),
-    )
-    .await;
-    assert!(created["errors"].is_null(), "{created}");
-    receiver.wait_for(1, Duration::from_secs(5)).await;
-
-    let signalled = Instant::now();
-    let pid = server.process().id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = loop {
-        if let Some(status) = server.process().try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(10),
-            "the service waited for the slow receiver"
+        let mut server = Server::start(
+            &url_text(&app.config.database_url),
+            &[
+                ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("WEBHOOK_TIMEOUT", "30s"),
+            ],
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(status.code(), Some(0), "{}", server.log());
-    assert!(server.log().contains("given back"), "{}", server.log());
+        let base = server.base_url.clone();
+        let body = json!({ "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret });
+        let answer = Raw::post(format!("{base}/oauth/token")).json(&body).send().await.body;
+        let binary_token = answer["access_token"].as_str().unwrap().to_owned();
+        let query = "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }";
+        let created: Value = Raw::post(format!("{base}/graphql"))
+            .bearer(Some(&binary_token))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .body;
+        assert!(created["errors"].is_null(), "{created}");
+        receiver.wait_for(1, Duration::from_secs(5)).await;
 
-    // The lease was released, not left to lapse: another instance takes the delivery as
-    // soon as it is due on its clock (the binary stamped it with the system clock).
-    receiver.answer(Reply::Status(200));
-    let other = app.sibling(quick_polls).await;
-    app.advance(Duration::from_secs(10));
-    let got = receiver.wait_for(2, Duration::from_secs(5)).await;
-    let ids = message_ids(&got);
-    assert_eq!(ids[1], ids[0], "the same event, under the same webhook-id");
-    let made = callbacks(&other, &token, &hook, 1).await;
-    assert_eq!(
-        attempts(&made),
-        vec![(1, json!(200))],
-        "the given-back attempt counted none"
-    );
-}
+        let pid = server.process().id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = server
+            .exit_within(Duration::from_secs(10), "the service waited for the slow receiver")
+            .await;
+        assert_eq!(status.code(), Some(0), "{}", server.log());
+        assert!(server.log().contains("given back"), "{}", server.log());
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_a_slow_delivery_loses_nothing_on_sqlite() {
-    sigterm_during_a_slow_delivery_gives_it_back_and_another_instance_sends_it(Backend::Sqlite)
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_a_slow_delivery_loses_nothing_on_postgres() {
-    sigterm_during_a_slow_delivery_gives_it_back_and_another_instance_sends_it(Backend::Postgres)
-        .await;
+        // The lease was released, not left to lapse: another instance takes the delivery as
+        // soon as it is due on its clock (the binary stamped it with the system clock).
+        receiver.answer(Reply::Status(200));
+        let other = app.sibling(quick_polls).await;
+        app.advance(Duration::from_secs(10));
+        let got = receiver.wait_for(2, Duration::from_secs(5)).await;
+        let ids = message_ids(&got);
+        assert_eq!(ids[1], ids[0], "the same event, under the same webhook-id");
+        let made = callbacks(&other, &token, &hook, 1).await;
+        assert_eq!(
+            attempts(&made),
+            vec![(1, json!(200))],
+            "the given-back attempt counted none"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::fixtures::create_reset;
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Received, Receiver, Reply};
-use crate::webhook_events::{QUIET, RESET_PASSWORD, exactly, outbox_ids, recorded};
+use crate::webhook_events::{RESET_PASSWORD, exactly, outbox_ids, recorded};
 use crate::webhook_fixtures::webhook;
 
 const TOPICS: [&str; 5] = [
@@ -88,7 +88,7 @@ on_both_databases! {
         assert!(deleted["errors"].is_null(), "{deleted}");
 
         let got = receiver.wait_for(6, Duration::from_secs(10)).await;
-        tokio::time::sleep(QUIET).await;
+        app.webhooks_settled().await;
         assert_eq!(receiver.requests().len(), 6);
         let mut message_ids = HashSet::new();
         for delivery in &got {
@@ -118,8 +118,8 @@ on_both_databases! {
         let (hook_a, first) = webhook(&app, &token, "customers.create", &receiver.url("/a"), &[]).await;
         let (hook_b, second) = webhook(&app, &token, "customers.create", &receiver.url("/b"), &[]).await;
         app.customer(&token, "ada@example.com", None).await;
-        let a = exactly(&receiver, "/a", 1).await.remove(0);
-        let b = exactly(&receiver, "/b", 1).await.remove(0);
+        let a = exactly(&app, &receiver, "/a", 1).await.remove(0);
+        let b = exactly(&app, &receiver, "/b", 1).await.remove(0);
         assert_eq!(a.json(), b.json(), "one event");
         assert_ne!(a.header("webhook-id"), b.header("webhook-id"));
         // The id is the delivery's, of this event to this webhook.
@@ -163,7 +163,7 @@ on_both_databases! {
         let rotated = app.graphql(Some(&token), UPDATE_WEBHOOK, variables).await;
         let new = rotated["data"]["updateWebhook"]["sharedSecret"].as_str().unwrap_or_else(|| panic!("{rotated}")).to_owned();
         app.customer(&token, "first@example.com", None).await;
-        let during = exactly(&receiver, "/c", 1).await.remove(0);
+        let during = exactly(&app, &receiver, "/c", 1).await.remove(0);
         assert_eq!(signatures(&during).len(), 2, "{:?}", during.header("webhook-signature"));
         assert!(during.standard_signature_verifies(&new) && signed_by(&during, &new));
         assert!(during.standard_signature_verifies(&old) && signed_by(&during, &old));
@@ -173,7 +173,7 @@ on_both_databases! {
         app.advance(Duration::from_secs(24 * 60 * 60 + 60));
         let token = app.token(Role::Integration, Mode::Test).await;
         app.customer(&token, "second@example.com", None).await;
-        let after = exactly(&receiver, "/c", 2).await.remove(1);
+        let after = exactly(&app, &receiver, "/c", 2).await.remove(1);
         assert_eq!(signatures(&after).len(), 1, "{:?}", after.header("webhook-signature"));
         assert!(signed_by(&after, &new));
         assert!(!signed_by(&after, &old));

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::fixtures::{PASSWORD, create_reset};
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
-use crate::webhook_events::{QUIET, exactly, ids, outbox_ids, recorded};
+use crate::webhook_events::{exactly, ids, outbox_ids, recorded};
 use crate::webhook_fixtures::webhook;
 
 const UPDATE_WEBHOOK: &str = "mutation($id: ID!, $input: UpdateWebhookInput!) {
@@ -45,9 +45,9 @@ on_both_databases! {
         let while_disabled = app.customer(&token, "a@example.com", None).await;
         update_webhook(&app, &token, &off, json!({ "enable": true })).await;
         let once_enabled = app.customer(&token, "b@example.com", None).await;
-        let on = ids(&exactly(&receiver, "/on", 2).await);
+        let on = ids(&exactly(&app, &receiver, "/on", 2).await);
         assert!(on.contains(&while_disabled) && on.contains(&once_enabled), "{on:?}");
-        assert_eq!(ids(&exactly(&receiver, "/off", 1).await), [once_enabled]);
+        assert_eq!(ids(&exactly(&app, &receiver, "/off", 1).await), [once_enabled]);
         assert_eq!(outbox_ids(&app, &off).await.len(), 1);
     }
 
@@ -58,8 +58,8 @@ on_both_databases! {
         webhook(&app, &token, "customers.create", &receiver.url("/kept"), &[]).await;
         delete_webhook(&app, &token, &gone).await;
         app.customer(&token, "a@example.com", None).await;
-        exactly(&receiver, "/kept", 1).await;
-        exactly(&receiver, "/gone", 0).await;
+        exactly(&app, &receiver, "/kept", 1).await;
+        exactly(&app, &receiver, "/gone", 0).await;
         assert_eq!(outbox_ids(&app, &gone).await.len(), 0);
     }
 
@@ -78,7 +78,7 @@ on_both_databases! {
         app.advance(Duration::from_secs(60));
         // The other webhook's retry arrives: retries were due.
         kept.wait_for(2, Duration::from_secs(10)).await;
-        tokio::time::sleep(QUIET).await;
+        app.webhooks_settled().await;
         assert_eq!(failing.requests().len(), 1);
         assert_eq!(outbox_ids(&app, &gone).await.len(), 0);
     }
@@ -90,11 +90,11 @@ on_both_databases! {
         let (other, _) = webhook(&app, &token, resets, &receiver.url("/resets"), &[]).await;
         webhook(&app, &token, "customers.create", &receiver.url("/customers"), &[]).await;
         app.customer(&token, "a@example.com", Some(PASSWORD)).await;
-        exactly(&receiver, "/customers", 1).await;
-        exactly(&receiver, "/resets", 0).await;
+        exactly(&app, &receiver, "/customers", 1).await;
+        exactly(&app, &receiver, "/resets", 0).await;
         assert_eq!(outbox_ids(&app, &other).await.len(), 0);
         let (reset, _) = create_reset(&app, &token, "a@example.com").await;
-        let got = exactly(&receiver, "/resets", 1).await;
+        let got = exactly(&app, &receiver, "/resets", 1).await;
         assert_eq!(ids(&got), [reset]);
         assert_eq!(got[0].header("x-commercelayer-topic"), Some(resets));
     }
@@ -115,10 +115,10 @@ on_both_databases! {
         for (mode, customer, reset) in
             [("test", test_customer, test_reset), ("live", live_customer, live_reset)]
         {
-            let customers = exactly(&receiver, &format!("/{mode}/customers.create"), 1).await;
+            let customers = exactly(&app, &receiver, &format!("/{mode}/customers.create"), 1).await;
             assert_eq!(ids(&customers), [customer]);
             assert_eq!(customers[0].json()["data"]["meta"]["mode"], mode);
-            let resets = exactly(&receiver, &format!("/{mode}/customer_password_resets.create"), 1).await;
+            let resets = exactly(&app, &receiver, &format!("/{mode}/customer_password_resets.create"), 1).await;
             assert_eq!(ids(&resets), [reset]);
             assert_eq!(resets[0].json()["data"]["meta"]["mode"], mode);
         }

@@ -9,8 +9,9 @@ use reset_gateway::config::Config;
 use reset_gateway::db::DatabaseUrl;
 use serde_json::json;
 
+use crate::eventually::eventually;
 use crate::fixtures::{PASSWORD, redeem};
-use crate::harness::{Backend, TestApp};
+use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
     Stored, callbacks, guest, quick_polls, read, reset, stored, webhook,
@@ -19,16 +20,16 @@ use crate::webhook_fixtures::{
 const TOPIC: &str = "customer_password_resets.create";
 
 /// The outbox's rows as text, for a search for a token in them.
-async fn outbox_text(app: &TestApp, backend: Backend) -> String {
-    match backend {
-        Backend::Sqlite => {
+async fn outbox_text(app: &TestApp) -> String {
+    match &app.config.database_url {
+        DatabaseUrl::Sqlite(_) => {
             let mut bytes = Vec::new();
             for entry in std::fs::read_dir(database_dir(app)).unwrap().flatten() {
                 bytes.extend(std::fs::read(entry.path()).unwrap());
             }
             String::from_utf8_lossy(&bytes).into_owned()
         }
-        Backend::Postgres => {
+        DatabaseUrl::Postgres(_) => {
             #[derive(diesel::QueryableByName)]
             struct Row {
                 #[diesel(sql_type = diesel::sql_types::Text)]
@@ -45,35 +46,25 @@ async fn outbox_text(app: &TestApp, backend: Backend) -> String {
     }
 }
 
-async fn no_readable_token_stays_after_delivery(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, quick_polls).await else {
-        return;
-    };
-    let receiver = Receiver::start().await;
-    let token = app.token(Role::Integration, Mode::Test).await;
-    let topic = "customer_password_resets.create";
-    let (hook, _) = webhook(&app, &token, topic, &receiver.url("/h"), &[]).await;
-    guest(&app, &token, "ada@example.com").await;
-    let (_, reset_token) = reset(&app, &token, "ada@example.com").await;
-    callbacks(&app, &token, &hook, 1).await;
-    let got = receiver.requests();
-    assert_eq!(
-        got[0].json()["data"]["attributes"]["reset_password_token"],
-        reset_token
-    );
-    let rows = stored(&app).await;
-    assert!(rows.iter().all(|r| r.sealed_token.is_none()), "{rows:?}");
-    assert!(!outbox_text(&app, backend).await.contains(&reset_token));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_readable_token_stays_after_delivery_on_sqlite() {
-    no_readable_token_stays_after_delivery(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_readable_token_stays_after_delivery_on_postgres() {
-    no_readable_token_stays_after_delivery(Backend::Postgres).await;
+on_both_databases! {
+    #[config(quick_polls)]
+    async fn no_readable_token_stays_after_delivery(app: TestApp) {
+        let receiver = Receiver::start().await;
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let topic = "customer_password_resets.create";
+        let (hook, _) = webhook(&app, &token, topic, &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "ada@example.com").await;
+        let (_, reset_token) = reset(&app, &token, "ada@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        let got = receiver.requests();
+        assert_eq!(
+            got[0].json()["data"]["attributes"]["reset_password_token"],
+            reset_token
+        );
+        let rows = stored(&app).await;
+        assert!(rows.iter().all(|r| r.sealed_token.is_none()), "{rows:?}");
+        assert!(!outbox_text(&app).await.contains(&reset_token));
+    }
 }
 
 /// The folder of the SQLite database (with its journal files).
@@ -84,78 +75,66 @@ fn database_dir(app: &TestApp) -> std::path::PathBuf {
     }
 }
 
-/// The outbox's rows once every one of them is settled; panics after 10 s (the sweep
-/// that erases expired resets' tokens runs every 5 s).
+/// The outbox's rows once every one of them is settled; panics after [`eventually`]'s
+/// deadline (the sweep that erases expired resets' tokens runs every ten polls).
 async fn settled(app: &TestApp) -> Vec<Stored> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually(async || {
         let rows = stored(app).await;
-        if rows.iter().all(|r| r.state != "pending") {
-            return rows;
+        match rows.iter().all(|r| r.state != "pending") {
+            true => Ok(rows),
+            false => Err(format!("{rows:?}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "{rows:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
-async fn create_events_of_used_or_expired_resets_are_discarded_unsent(backend: Backend) {
-    let adjust = |c: &mut Config| {
+on_both_databases! {
+    #[config(|c: &mut Config| {
         quick_polls(c);
         c.webhook_circuit_threshold = 1;
-    };
-    let Some(app) = TestApp::spawn_with(backend, adjust).await else {
-        return;
-    };
-    let receiver = Receiver::start().await;
-    receiver.answer(Reply::Status(500));
-    let token = app.token(Role::Integration, Mode::Test).await;
-    let (hook, _) = webhook(&app, &token, TOPIC, &receiver.url("/h"), &[]).await;
-    for email in ["a@example.com", "b@example.com", "c@example.com"] {
-        app.customer(&token, email, Some(PASSWORD)).await;
+    })]
+    async fn create_events_of_used_or_expired_resets_are_discarded_unsent(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, TOPIC, &receiver.url("/h"), &[]).await;
+        for email in ["a@example.com", "b@example.com", "c@example.com"] {
+            app.customer(&token, email, Some(PASSWORD)).await;
+        }
+        // The first event fails and opens the circuit: the next ones wait.
+        let (_, first) = reset(&app, &token, "a@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        assert_eq!(read(&app, &token, &hook).await["circuitState"], "OPEN");
+        let (used, used_token) = reset(&app, &token, "b@example.com").await;
+        let (_, expired_token) = reset(&app, &token, "c@example.com").await;
+        assert!(stored(&app).await.iter().all(|r| r.sealed_token.is_some()));
+
+        let redeemed = redeem(&app, &token, &used, &used_token, "a brand new password").await;
+        assert!(redeemed["errors"].is_null(), "{redeemed}");
+        app.advance(Duration::from_secs(6 * 3600));
+        receiver.answer(Reply::Status(200));
+        // The access token expired in those hours too.
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let closed = app
+            .graphql(
+                Some(&token),
+                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }",
+                json!({ "id": hook }),
+            )
+            .await;
+        assert!(closed["errors"].is_null(), "{closed}");
+
+        let rows = settled(&app).await;
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.state == "discarded"), "{rows:?}");
+        assert!(rows.iter().all(|r| r.sealed_token.is_none()), "{rows:?}");
+        let got = receiver.requests();
+        assert_eq!(got.len(), 1, "only the first attempt went out");
+        let sent = got[0].json()["data"]["attributes"]["reset_password_token"].clone();
+        assert_eq!(sent, first);
+        let text = outbox_text(&app).await;
+        for clear in [&first, &used_token, &expired_token] {
+            assert!(!text.contains(clear.as_str()));
+        }
     }
-    // The first event fails and opens the circuit: the next ones wait.
-    let (_, first) = reset(&app, &token, "a@example.com").await;
-    callbacks(&app, &token, &hook, 1).await;
-    assert_eq!(read(&app, &token, &hook).await["circuitState"], "OPEN");
-    let (used, used_token) = reset(&app, &token, "b@example.com").await;
-    let (_, expired_token) = reset(&app, &token, "c@example.com").await;
-    assert!(stored(&app).await.iter().all(|r| r.sealed_token.is_some()));
-
-    let redeemed = redeem(&app, &token, &used, &used_token, "a brand new password").await;
-    assert!(redeemed["errors"].is_null(), "{redeemed}");
-    app.advance(Duration::from_secs(6 * 3600));
-    receiver.answer(Reply::Status(200));
-    // The access token expired in those hours too.
-    let token = app.token(Role::Integration, Mode::Test).await;
-    let closed = app
-        .graphql(
-            Some(&token),
-            "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }",
-            json!({ "id": hook }),
-        )
-        .await;
-    assert!(closed["errors"].is_null(), "{closed}");
-
-    let rows = settled(&app).await;
-    assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|r| r.state == "discarded"), "{rows:?}");
-    assert!(rows.iter().all(|r| r.sealed_token.is_none()), "{rows:?}");
-    let got = receiver.requests();
-    assert_eq!(got.len(), 1, "only the first attempt went out");
-    let sent = got[0].json()["data"]["attributes"]["reset_password_token"].clone();
-    assert_eq!(sent, first);
-    let text = outbox_text(&app, backend).await;
-    for clear in [&first, &used_token, &expired_token] {
-        assert!(!text.contains(clear.as_str()));
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_events_of_used_or_expired_resets_are_discarded_unsent_on_sqlite() {
-    create_events_of_used_or_expired_resets_are_discarded_unsent(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_events_of_used_or_expired_resets_are_discarded_unsent_on_postgres() {
-    create_events_of_used_or_expired_resets_are_discarded_unsent(Backend::Postgres).await;
 }

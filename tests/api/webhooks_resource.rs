@@ -10,7 +10,7 @@ use reset_gateway::auth::{Mode, Role};
 use serde_json::{Value, json};
 
 use crate::fixtures::{Callers, Outcome::Allowed, outcome, refused};
-use crate::harness::{Backend, TestApp, on_both_databases};
+use crate::harness::{TestApp, on_both_databases};
 
 const FIELDS: &str = "id name topic callbackUrl includeResources sharedSecret disabledAt
     circuitState circuitFailureCount lastEventCallbacks { id topic callbackUrl responseCode
@@ -402,45 +402,35 @@ on_both_databases! {
     }
 }
 
-/// Under `WEBHOOK_HTTPS_ONLY`, an `http` callback URL is refused when a webhook is created
-/// or changed, not only when it would be called.
-async fn https_only_refuses_http_callback_urls_at_creation_and_update(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| c.webhook_https_only = true).await else {
-        return;
-    };
-    let token = app.token(Role::Integration, Mode::Test).await;
-    let mut plain = input("Plain", "customers.create");
-    plain["callbackUrl"] = json!("http://hooks.example.com/resets");
-    let answer = app
-        .graphql(Some(&token), &create_doc(), json!({ "input": plain }))
-        .await;
-    assert_invalid(&answer, "/input/callbackUrl");
+on_both_databases! {
+    /// Under `WEBHOOK_HTTPS_ONLY`, an `http` callback URL is refused when a webhook is created
+    /// or changed, not only when it would be called.
+    #[config(|c| c.webhook_https_only = true)]
+    async fn https_only_refuses_http_callback_urls_at_creation_and_update(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let mut plain = input("Plain", "customers.create");
+        plain["callbackUrl"] = json!("http://hooks.example.com/resets");
+        let answer = app
+            .graphql(Some(&token), &create_doc(), json!({ "input": plain }))
+            .await;
+        assert_invalid(&answer, "/input/callbackUrl");
 
-    let id = id_of(&create(&app, &token, input("Secure", "customers.create")).await);
-    let change = json!({ "callbackUrl": "http://hooks.example.com/other" });
-    let answer = app
-        .graphql(
-            Some(&token),
-            &update_doc(),
-            json!({ "id": id, "input": change }),
-        )
-        .await;
-    assert_invalid(&answer, "/input/callbackUrl");
-    let read = app
-        .graphql(Some(&token), &read_doc(), json!({ "id": id }))
-        .await;
-    assert_eq!(
-        read["data"]["webhook"]["callbackUrl"],
-        "https://hooks.example.com/resets"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn https_only_refuses_http_callback_urls_on_sqlite() {
-    https_only_refuses_http_callback_urls_at_creation_and_update(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn https_only_refuses_http_callback_urls_on_postgres() {
-    https_only_refuses_http_callback_urls_at_creation_and_update(Backend::Postgres).await;
+        let id = id_of(&create(&app, &token, input("Secure", "customers.create")).await);
+        let change = json!({ "callbackUrl": "http://hooks.example.com/other" });
+        let answer = app
+            .graphql(
+                Some(&token),
+                &update_doc(),
+                json!({ "id": id, "input": change }),
+            )
+            .await;
+        assert_invalid(&answer, "/input/callbackUrl");
+        let read = app
+            .graphql(Some(&token), &read_doc(), json!({ "id": id }))
+            .await;
+        assert_eq!(
+            read["data"]["webhook"]["callbackUrl"],
+            "https://hooks.example.com/resets"
+        );
+    }
 }

@@ -108,6 +108,9 @@ pub async fn run(
         if room > 0 {
             match claim(&context, &held, room).await {
                 Ok((claimed, gave_back)) => {
+                    if claimed.is_empty() && !gave_back && in_flight.is_empty() {
+                        context.outbox.note_idle_pass();
+                    }
                     for delivery in claimed {
                         held.insert(delivery.id.clone(), delivery.webhook_id.clone());
                         let attempt = send(context.clone(), delivery);

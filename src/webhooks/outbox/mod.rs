@@ -18,6 +18,7 @@ mod record;
 mod redeliver;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
@@ -52,12 +53,14 @@ impl DeliveryState {
     }
 }
 
-/// This instance's handle on the outbox: the key that seals tokens, and the signal that
-/// wakes its sender after a commit. Cheap to clone.
+/// This instance's handle on the outbox: the key that seals tokens, the signal that
+/// wakes its sender after a commit, and how often that sender found nothing to do. Cheap
+/// to clone.
 #[derive(Clone)]
 pub struct Outbox {
     key: OutboxKey,
     wake: Arc<Notify>,
+    idle_passes: Arc<AtomicU64>,
 }
 
 impl Outbox {
@@ -66,6 +69,7 @@ impl Outbox {
         Outbox {
             key,
             wake: Arc::new(Notify::new()),
+            idle_passes: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -78,6 +82,20 @@ impl Outbox {
     /// commit, never inside the transaction: a sender woken earlier would not see them.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// How many times this instance's sender looked for due deliveries with none in
+    /// flight and found none. Two more passes than a reading taken after a commit mean
+    /// that every delivery due by then has been attempted and its attempt recorded (the
+    /// second pass began after the reading): what a check that nothing more is sent
+    /// waits for, instead of waiting for time to pass.
+    pub fn idle_passes(&self) -> u64 {
+        self.idle_passes.load(Ordering::Acquire)
+    }
+
+    /// Counts one pass that found nothing to do (the sender calls it).
+    pub(crate) fn note_idle_pass(&self) {
+        self.idle_passes.fetch_add(1, Ordering::Release);
     }
 
     /// Completes at the next [`Outbox::wake`] (or at once if one came since the last
