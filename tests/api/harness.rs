@@ -3,8 +3,7 @@
 //! Every test runs on SQLite (a file in a temporary folder) and, when `TEST_DATABASE_URL`
 //! names a PostgreSQL server, again on a database of its own created there.
 
-use std::io::Write as _;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use reset_gateway::auth::{Mode, Role, credentials};
 use reset_gateway::clock::Clock;
@@ -12,6 +11,8 @@ use reset_gateway::config::Config;
 use reset_gateway::db::DatabaseUrl;
 use reset_gateway::{App, AppState};
 use serde_json::{Value, json};
+
+use crate::postgres_database::PostgresDatabase;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,159 +363,4 @@ pub fn error_code(answer: &Value) -> Option<&str> {
     answer["errors"][0]["extensions"]["code"].as_str()
 }
 
-/// A database of its own on the PostgreSQL server named by `TEST_DATABASE_URL`, dropped
-/// when the test ends.
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PostgresDatabase {
-    async fn create() -> Option<PostgresDatabase> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| {
-                // Written past the test harness's capture, so that a plain `cargo test`
-                // says what it did not run.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nnote: TEST_DATABASE_URL is not set: the PostgreSQL half of the tests is SKIPPED\n"
-                );
-            });
-            return None;
-        };
-        let name = format!(
-            "rg_test_{}",
-            reset_gateway::auth::secrets::random_id(12).to_lowercase()
-        );
-        admin_sql(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let url = with_database(&admin_url, &name);
-        Some(PostgresDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        // Drop runs outside async code: a small runtime of its own does the work.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(admin_sql(&admin_url, &sql));
-        })
-        .join();
-    }
-}
-
-async fn admin_sql(admin_url: &str, sql: &str) {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    let mut conn = AsyncPgConnection::establish(admin_url)
-        .await
-        .expect("TEST_DATABASE_URL names a reachable PostgreSQL server");
-    conn.batch_execute(sql).await.expect("admin statement");
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].rfind('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{base}/{name}{query}")
-}
-
-/// Declares tests that run once on SQLite and once on PostgreSQL (when configured).
-/// Each becomes a module named after the test, with `on_sqlite` and `on_postgres` inside.
-///
-/// Two forms, mixed freely in one block (doc comments before either are kept):
-/// - `async fn name(app: TestApp) { .. }` gets a service started on a fresh database;
-///   `#[config(|c| ...)]` before it adjusts that service's configuration (as
-///   [`TestApp::spawn_with`] does) on both databases.
-/// - `async fn name(backend: Backend) { .. }` gets only the backend, for tests that start
-///   their own services (several instances, the real binary, a configuration of their
-///   own); such a test returns early when `TestApp::spawn_with` gives None (PostgreSQL
-///   not configured).
-macro_rules! on_both_databases {
-    () => {};
-    (
-        $(#[doc = $doc:literal])*
-        $(#[config($adjust:expr)])?
-        async fn $name:ident($app:ident: TestApp) $body:block
-        $($rest:tt)*
-    ) => {
-        $(#[doc = $doc])*
-        mod $name {
-            #[allow(
-                unused_imports,
-                reason = "some tests use their file's items and some do not: an expect would fail for the latter"
-            )]
-            use super::*;
-
-            async fn run($app: $crate::harness::TestApp) $body
-
-            fn adjust(_config: &mut reset_gateway::config::Config) {
-                $(
-                    // Typed here so that a closure needs no annotation.
-                    let adjust: fn(&mut reset_gateway::config::Config) = $adjust;
-                    adjust(_config);
-                )?
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let backend = $crate::harness::Backend::Sqlite;
-                run($crate::harness::TestApp::spawn_with(backend, adjust).await.unwrap()).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let backend = $crate::harness::Backend::Postgres;
-                if let Some(app) = $crate::harness::TestApp::spawn_with(backend, adjust).await {
-                    run(app).await
-                }
-            }
-        }
-        $crate::harness::on_both_databases! { $($rest)* }
-    };
-    (
-        $(#[doc = $doc:literal])*
-        async fn $name:ident($backend:ident: Backend) $body:block
-        $($rest:tt)*
-    ) => {
-        $(#[doc = $doc])*
-        mod $name {
-            #[allow(
-                unused_imports,
-                reason = "some tests use their file's items and some do not: an expect would fail for the latter"
-            )]
-            use super::*;
-
-            async fn run($backend: $crate::harness::Backend) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                run($crate::harness::Backend::Sqlite).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                run($crate::harness::Backend::Postgres).await
-            }
-        }
-        $crate::harness::on_both_databases! { $($rest)* }
-    };
-}
-pub(crate) use on_both_databases;
+pub(crate) use crate::both_databases::on_both_databases;

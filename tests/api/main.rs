@@ -18,11 +18,13 @@ macro_rules! db_run {
     };
 }
 
+mod both_databases;
 mod eventually;
 mod files;
 mod fixtures;
 mod graphql_http;
 mod harness;
+mod postgres_database;
 mod raw;
 mod receiver;
 mod webhook_fixtures;
