@@ -20,7 +20,7 @@ place=(--copy-target=true)
 
 case "$group" in
     resets) files=(src/resets/{mod,rules,redemption}.rs src/pending_resets.rs src/integrator_fields.rs)
-        filters=(reset final_password password_fields integrator) ;;
+        filters=(reset final_password password_fields integrator keyset webhook_events) ;;
     reset-queries) files=(src/resets/{queries,document}.rs)
         filters=(reset webhook_payloads webhook_events keyset pagination statements) ;;
     customers) files=(src/customers/{mod,rules,email}.rs)

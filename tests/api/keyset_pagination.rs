@@ -329,7 +329,15 @@ on_both_databases! {
         bytes[3] ^= 0x01;
         let edited = URL_SAFE_NO_PAD.encode(&bytes);
         let offset = URL_SAFE_NO_PAD.encode("position:0");
+        // Each list's cursors belong to its own order, resets' as much as customers'.
+        let by_time = json!({ "field": "CREATED_AT" });
+        let first_reset = page(&app, &token, &RESETS, by_time.clone(), 1, None).await;
+        let reset_cursor = first_reset["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        assert!(page(&app, &token, &RESETS, by_time, 1, Some(&reset_cursor)).await["edges"].is_array());
         let refused = [
+            (&RESETS, json!({ "field": "CREATED_AT", "direction": "DESC" }), reset_cursor.clone()),
+            (&RESETS, json!({ "field": "UPDATED_AT" }), reset_cursor.clone()),
+            (&CUSTOMERS, json!({ "field": "CREATED_AT" }), reset_cursor),
             (&CUSTOMERS, json!({ "field": "EMAIL", "direction": "DESC" }), cursor.clone()),
             (&CUSTOMERS, json!({ "field": "CREATED_AT" }), cursor.clone()),
             (&WEBHOOKS, json!({ "field": "CREATED_AT" }), cursor.clone()),
