@@ -23,6 +23,7 @@ mod fixtures;
 mod graphql_http;
 mod harness;
 mod receiver;
+mod redactions;
 mod webhook_fixtures;
 
 mod binary;
