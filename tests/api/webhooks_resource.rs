@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{Callers, Outcome::Allowed, outcome, refused};
 use crate::harness::{Backend, TestApp, on_both_databases};
-use crate::redactions;
 
 const FIELDS: &str = "id name topic callbackUrl includeResources sharedSecret disabledAt
     circuitState circuitFailureCount lastEventCallbacks { id topic callbackUrl responseCode
@@ -105,10 +104,10 @@ on_both_databases! {
         new["metadata"] = json!({ "team": "crm" });
         let created = create(&app, &token, new).await;
         insta::assert_json_snapshot!("created_webhook", created, {
-            ".id" => redactions::id(),
-            ".sharedSecret" => redactions::shared_secret(),
-            ".createdAt" => redactions::now(&app),
-            ".updatedAt" => redactions::now(&app),
+            ".id" => crate::redactions::id(),
+            ".sharedSecret" => crate::redactions::shared_secret(),
+            ".createdAt" => crate::redactions::now(&app),
+            ".updatedAt" => crate::redactions::now(&app),
         });
         let id = id_of(&created);
 
