@@ -97,6 +97,8 @@ async fn queries_run_over_get_but_mutations_are_refused_with_405() {
         .unwrap();
     assert_eq!(mutation.status(), 405);
     assert_eq!(mutation.headers()["allow"], "POST");
+    let body: Value = mutation.json().await.unwrap();
+    insta::assert_json_snapshot!("mutation_over_get", body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,6 +121,7 @@ async fn malformed_requests_get_the_right_4xx_and_never_a_5xx() {
         .await
         .unwrap();
     assert_eq!(broken.status(), 400);
+    let mut refusals = Vec::new();
     for body in [
         json!({}),
         json!({ "query": 7 }),
@@ -128,12 +131,15 @@ async fn malformed_requests_get_the_right_4xx_and_never_a_5xx() {
         let (status, _, answer) = post(&app, GRAPHQL_RESPONSE, None, body.clone()).await;
         assert_eq!(status, 400, "{body}");
         assert!(code(&answer).is_some(), "{answer}");
+        refusals.push(json!({ "request": body, "answer": answer }));
     }
+    insta::assert_json_snapshot!("malformed_bodies", refusals);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn document_errors_are_400_without_data_for_graphql_response_json_and_200_for_json() {
     let app = app().await;
+    let mut refusals = Vec::new();
     for query in [
         "{ nope }",
         "{ unclosed",
@@ -146,11 +152,13 @@ async fn document_errors_are_400_without_data_for_graphql_response_json_and_200_
             code(&body).is_some_and(|c| c.starts_with("GRAPHQL_")),
             "{body}"
         );
+        refusals.push(json!({ "query": query, "answer": body }));
         let (status, _, body) =
             post(&app, "application/json", None, json!({ "query": query })).await;
         assert_eq!(status, 200, "{query}");
         assert!(body["errors"].is_array());
     }
+    insta::assert_json_snapshot!("document_errors", refusals);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

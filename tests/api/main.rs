@@ -27,6 +27,7 @@ mod harness;
 mod postgres_database;
 mod raw;
 mod receiver;
+mod redactions;
 mod webhook_fixtures;
 
 mod binary;

@@ -11,6 +11,7 @@
 //! let got = receiver.wait_for(2, Duration::from_secs(5)).await; // at least 2, or panics
 //! receiver.connections();                        // TCP connections accepted so far
 //! got[0].json();                                 // the body as JSON
+//! got[0].as_json();                              // method, path, headers and body
 //! got[0].standard_signature_verifies(secret);    // the standardwebhooks crate agrees
 //! got[0].commerce_layer_signature_verifies(secret); // a plain HMAC agrees
 //! ```
@@ -86,6 +87,25 @@ impl Received {
         let expected =
             base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         self.header("x-commercelayer-signature") == Some(expected.as_str())
+    }
+
+    /// The request as a snapshot shows it: method, path, every header (the last value of
+    /// a repeated one), and the JSON body.
+    pub fn as_json(&self) -> serde_json::Value {
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().expect("a text header");
+                (name.as_str().to_owned(), value.into())
+            })
+            .collect();
+        serde_json::json!({
+            "method": self.method.as_str(),
+            "path": self.path,
+            "headers": headers,
+            "body": self.json(),
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::fixtures::{Callers, PASSWORD, create_reset, redeem};
 use crate::harness::{error_code, on_both_databases};
+use crate::redactions;
 
 const NEW_PASSWORD: &str = "a new and long password";
 
@@ -23,19 +24,20 @@ on_both_databases! {
             )
             .await;
         let reset = &created["data"]["createCustomerPasswordReset"];
-        assert_eq!(reset["customerEmail"], "me@example.com");
-        assert_eq!(reset["status"], "PENDING");
-        assert_eq!(reset["resetPasswordAt"], serde_json::Value::Null);
-        assert_eq!(reset["customer"]["id"], who.me.as_str());
-        assert_eq!(reset["meta"]["mode"], "TEST");
-        let id = reset["id"].as_str().unwrap();
-        assert!(reset["links"]["self"].as_str().unwrap().ends_with(&format!("/customer_password_resets/{id}")));
+        let id = reset["id"].as_str().unwrap_or_else(|| panic!("{created}"));
+        // 2. The token is in the answer, once.
+        insta::assert_json_snapshot!("created_reset", created, {
+            ".data.createCustomerPasswordReset.id" => redactions::id(),
+            ".data.createCustomerPasswordReset.resetPasswordToken" => redactions::token(),
+            ".data.createCustomerPasswordReset.createdAt" => redactions::now(&app),
+            ".data.createCustomerPasswordReset.expiresAt" => "[in six hours]",
+            ".data.createCustomerPasswordReset.customer.id" => redactions::the(who.me.as_str(), "[me]"),
+            ".data.createCustomerPasswordReset.links.self" => redactions::link(&app.config.public_url(), &[(id, "[id]")]),
+        });
         let created_at = chrono::DateTime::parse_from_rfc3339(reset["createdAt"].as_str().unwrap()).unwrap();
         let expires_at = chrono::DateTime::parse_from_rfc3339(reset["expiresAt"].as_str().unwrap()).unwrap();
         assert_eq!(expires_at - created_at, chrono::Duration::hours(6), "tokens live six hours");
-        // 2. The token is in the answer.
         let token = reset["resetPasswordToken"].as_str().unwrap();
-        assert!(token.len() >= 43, "32 random bytes as URL-safe text");
         // 3. A storefront redeems it with the new password.
         let redeemed = redeem(&app, &who.sales_channel, id, token, NEW_PASSWORD).await;
         assert_eq!(redeemed["data"]["updateCustomerPasswordReset"]["status"], "USED", "{redeemed}");
@@ -108,10 +110,7 @@ on_both_databases! {
                     json!({ "e": email }),
                 )
                 .await;
-            let ext = &answer["errors"][0]["extensions"];
-            assert_eq!(ext["code"], "VALIDATION_ERROR");
-            assert_eq!(ext["pointer"], "/input/customerEmail");
-            assert_eq!(ext["error"], key);
+            insta::assert_json_snapshot!(format!("customer_email_{key}"), answer);
         }
     }
 

@@ -48,6 +48,7 @@ on_both_databases! {
         }
         assert_eq!(refused_token(&wrong), refused_token(&unknown));
         assert_eq!(refused_token(&wrong).3, refused_token(&reused).3, "the message does not tell which");
+        insta::assert_json_snapshot!("refused_tokens", json!({ "wrong": wrong, "unknown": unknown, "reused": reused }));
         let (status, _) = app.login(&who.sales_channel_client, "me@example.com", "yet another password").await;
         assert_eq!(status, 400, "the reused token changed nothing");
     }
