@@ -20,11 +20,11 @@ place=(--copy-target=true)
 
 case "$group" in
     resets) files=(src/resets/{mod,rules,redemption}.rs src/pending_resets.rs src/integrator_fields.rs)
-        filters=(reset final_password password_fields integrator keyset webhook_events) ;;
+        filters=(reset final_password password_fields integrator keyset webhook_events webhook_wakes) ;;
     reset-queries) files=(src/resets/{queries,document}.rs)
         filters=(reset webhook_payloads webhook_events keyset pagination statements) ;;
     customers) files=(src/customers/{mod,rules,email}.rs)
-        filters=(customer permissions password integrator) ;;
+        filters=(customer permissions password integrator webhook_events webhook_wakes) ;;
     customer-queries) files=(src/customers/{queries,document}.rs)
         filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
     auth) files=(src/auth/*.rs src/auth/*/*.rs)

@@ -80,4 +80,5 @@ mod webhook_shutdown;
 mod webhook_signatures;
 mod webhook_subscribers;
 mod webhook_tokens;
+mod webhook_wakes;
 mod webhooks_resource;
