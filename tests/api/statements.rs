@@ -84,6 +84,25 @@ on_both_databases! {
         let query = format!("{{ customerPasswordReset(id: \"{id}\") {{ id status }} }}");
         assert_eq!(statements_for(&app, &token, &query).await, 1);
     }
+
+    #[config(quiet)]
+    async fn a_redemption_writes_the_integrators_fields_only_when_it_is_given_some(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        // A member: a guest's first redemption also fires `customers.create_password`.
+        app.customer(&token, "me@example.com", Some(crate::fixtures::PASSWORD)).await;
+        let mut sent = Vec::new();
+        for extra in ["", ", reference: \"CRM-7\""] {
+            let (id, reset_token) = create_reset(&app, &token, "me@example.com").await;
+            let redeem = format!(
+                "mutation($id: ID!, $t: String!) {{ updateCustomerPasswordReset(id: $id, input: {{ resetPasswordToken: $t, customerPassword: \"a new and long password\"{extra} }}) {{ status }} }}"
+            );
+            let before = app.state().db.statements_sent();
+            let answer = app.graphql(Some(&token), &redeem, json!({ "id": id, "t": reset_token })).await;
+            assert_eq!(answer["data"]["updateCustomerPasswordReset"]["status"], "USED", "{answer}");
+            sent.push(app.state().db.statements_sent() - before);
+        }
+        assert_eq!(sent[1], sent[0] + 1, "one more statement, for the reference alone: {sent:?}");
+    }
 }
 
 #[derive(diesel::QueryableByName)]
