@@ -132,6 +132,23 @@ on_both_databases! {
         }
     }
 
+    async fn a_storefront_sending_neither_token_nor_password_changes_nothing(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        let read = "query($id: ID!) { customerPasswordReset(id: $id) { status updatedAt } }";
+        let before = app.graphql(Some(&who.integration), read, json!({ "id": id })).await;
+        app.advance(std::time::Duration::from_secs(60));
+        let empty = "mutation($id: ID!) { updateCustomerPasswordReset(id: $id, input: {}) { id updatedAt } }";
+        for caller in [&who.sales_channel, &who.customer] {
+            let answer = app.graphql(Some(caller), empty, json!({ "id": id })).await;
+            let ext = &answer["errors"][0]["extensions"];
+            assert_eq!(ext["code"], "VALIDATION_ERROR", "{answer}");
+            assert_eq!(ext["pointer"], "/input/resetPasswordToken", "{answer}");
+        }
+        let after = app.graphql(Some(&who.integration), read, json!({ "id": id })).await;
+        assert_eq!(after, before, "the reset is as it was");
+    }
+
     async fn an_integration_changes_each_integrators_field_alone(app: TestApp) {
         let who = Callers::new(&app).await;
         let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
