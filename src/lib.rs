@@ -145,6 +145,10 @@ impl App {
         // And for the permission table: no row for a lost field, no root field without a row.
         graphql::guards::check_table(&schema)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+        // The address actually bound: with port 0 the system picks the port, and the links
+        // in answers and webhook payloads (`Config::public_url`) must name it.
+        let mut config = config;
+        config.listen_addr = listener.local_addr()?;
         let state = Arc::new(AppState {
             config,
             db,
@@ -189,11 +193,7 @@ impl App {
         let housekeeping = tokio::spawn(clock.scope(housekeeping(self.state.clone())));
         let rate_sync = tokio::spawn(clock.scope(sync_rate_limits(self.state.clone())));
         let (stop_sender, stopped) = tokio::sync::watch::channel(false);
-        let mut sender_settings = self.state.config.webhook_sender_settings();
-        if self.state.config.public_url.is_none() {
-            // The address actually bound (the configured port may be 0).
-            sender_settings.public_url = format!("http://{}", self.listener.local_addr()?);
-        }
+        let sender_settings = self.state.config.webhook_sender_settings();
         let sender = tokio::spawn(clock.scope(webhooks::delivery::sender::run(
             self.state.db.clone(),
             self.state.outbox.clone(),

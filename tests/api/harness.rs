@@ -109,6 +109,8 @@ impl TestApp {
     /// same clock.
     pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = self.config.clone();
+        // A port of its own.
+        config.listen_addr.set_port(0);
         adjust(&mut config);
         let dir = tempfile::tempdir().expect("temporary folder");
         Self::start(config, dir, None, self.clock.clone()).await
@@ -130,6 +132,7 @@ impl TestApp {
             .await
             .expect("the service starts");
         let base_url = format!("http://{}", app.local_addr().unwrap());
+        let config = app.state().config.clone();
         let state = app.state();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async {

@@ -32,7 +32,7 @@ on_both_databases! {
             ".data.createCustomerPasswordReset.createdAt" => redactions::now(&app),
             ".data.createCustomerPasswordReset.expiresAt" => "[in six hours]",
             ".data.createCustomerPasswordReset.customer.id" => redactions::the(who.me.as_str(), "[me]"),
-            ".data.createCustomerPasswordReset.links.self" => redactions::link(&app.config.public_url(), &[(id, "[id]")]),
+            ".data.createCustomerPasswordReset.links.self" => redactions::link(&app.base_url, &[(id, "[id]")]),
         });
         let created_at = chrono::DateTime::parse_from_rfc3339(reset["createdAt"].as_str().unwrap()).unwrap();
         let expires_at = chrono::DateTime::parse_from_rfc3339(reset["expiresAt"].as_str().unwrap()).unwrap();
