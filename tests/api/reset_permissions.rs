@@ -149,6 +149,24 @@ on_both_databases! {
         assert_eq!(after, before, "the reset is as it was");
     }
 
+    async fn an_integrations_update_moves_updated_at_even_when_it_changes_nothing_else(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
+        let read = "query($id: ID!) { customerPasswordReset(id: $id) { createdAt updatedAt } }";
+        let before = app.graphql(Some(&who.integration), read, json!({ "id": id })).await;
+        let created_at = before["data"]["customerPasswordReset"]["createdAt"].clone();
+        for input in ["{}", "{ reference: \"CRM-7\" }"] {
+            app.advance(std::time::Duration::from_secs(60));
+            let update = format!("mutation($id: ID!) {{ updateCustomerPasswordReset(id: $id, input: {input}) {{ updatedAt }} }}");
+            let answer = app.graphql(Some(&who.integration), &update, json!({ "id": id })).await;
+            let updated_at = answer["data"]["updateCustomerPasswordReset"]["updatedAt"].clone();
+            let at = chrono::DateTime::parse_from_rfc3339(updated_at.as_str().unwrap()).unwrap();
+            assert_eq!(at.timestamp_micros(), app.clock.now_utc().timestamp_micros(), "{input}: {answer}");
+            let read_back = app.graphql(Some(&who.integration), read, json!({ "id": id })).await;
+            assert_eq!(read_back["data"]["customerPasswordReset"], json!({ "createdAt": created_at, "updatedAt": updated_at }));
+        }
+    }
+
     async fn an_integration_changes_each_integrators_field_alone(app: TestApp) {
         let who = Callers::new(&app).await;
         let (id, _) = create_reset(&app, &who.integration, "me@example.com").await;
