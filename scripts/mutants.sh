@@ -10,7 +10,8 @@
 # still pass are missed.
 # Results: mutants.out/GROUP/{pass1,pass2}/mutants.out/ (caught.txt, missed.txt, ...).
 # --in-place mutates this checkout (and restores it) instead of a copy: faster, because the
-# build in target/ is reused, but do not edit the tree while it runs.
+# build in target/ is reused, but do not edit the tree while it runs. MUTANTS_PASS2_ONLY=1
+# reruns only the second pass over the first pass's misses (after new tests were written).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,17 +50,24 @@ export TMPDIR="${MUTANTS_TMPDIR:-/dev/shm}"
 out="mutants.out/$group"
 mkdir -p "$out"
 
-echo "--- pass 1: $group, tests matching ${filters[*]}"
-cargo mutants "${place[@]}" --no-shuffle "${file_args[@]}" -o "$out/pass1" \
-    -- --lib --test api -- "${filters[@]}" || true
+if [[ "${MUTANTS_PASS2_ONLY:-}" == 1 ]]; then
+    echo "--- pass 1 skipped: reusing $out/pass1 (MUTANTS_PASS2_ONLY=1)"
+else
+    echo "--- pass 1: $group, tests matching ${filters[*]}"
+    cargo mutants "${place[@]}" --no-shuffle "${file_args[@]}" -o "$out/pass1" \
+        -- --lib --test api -- "${filters[@]}" || true
+fi
 
 missed="$out/pass1/mutants.out/missed.txt"
 if [[ -s "$missed" ]]; then
     echo "--- pass 2: the $(wc -l < "$missed") mutants pass 1 missed, against the whole suite"
-    # One exact-name regex per missed mutant (names are "file:line:col: description").
+    # One regex per missed mutant: its file and description, exactly, at any line (so a
+    # pass 2 run after tests or code changed still finds it).
     regexes=()
     while IFS= read -r name; do
-        regexes+=(-F "^$(printf '%s' "${name#*: }" | sed 's/[][\\.*^$(){}+?|/]/\\&/g')\$")
+        file="${name%%:*}" description="${name#*: }"
+        escape() { printf '%s' "$1" | sed 's/[][\\.*^$(){}+?|/]/\\&/g'; }
+        regexes+=(-F "^$(escape "$file"):[0-9]+:[0-9]+: $(escape "$description")\$")
     done < "$missed"
     cargo mutants "${place[@]}" --no-shuffle --baseline=skip "${file_args[@]}" "${regexes[@]}" \
         -o "$out/pass2" || true

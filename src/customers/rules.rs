@@ -156,9 +156,7 @@ pub async fn create(
             .boxed()
         })
         .await?;
-    if fired > 0 {
-        outbox.wake();
-    }
+    outbox.wake_for(fired);
     Ok(customer)
 }
 
@@ -279,9 +277,7 @@ pub async fn update(
             .boxed()
         })
         .await?;
-    if fired > 0 {
-        outbox.wake();
-    }
+    outbox.wake_for(fired);
     Ok(customer)
 }
 

@@ -135,9 +135,7 @@ pub async fn redeem(
             .boxed()
         })
         .await?;
-    if fired > 0 {
-        outbox.wake();
-    }
+    outbox.wake_for(fired);
     answer
 }
 

@@ -184,9 +184,7 @@ pub async fn create(
             .boxed()
         })
         .await?;
-    if fired > 0 {
-        outbox.wake();
-    }
+    outbox.wake_for(fired);
     Ok(CreatedReset {
         reset,
         token: SecretString::from(token),
@@ -318,8 +316,6 @@ pub async fn delete(
             .boxed()
         })
         .await?;
-    if fired > 0 {
-        outbox.wake();
-    }
+    outbox.wake_for(fired);
     Ok(id)
 }

@@ -84,6 +84,13 @@ impl Outbox {
         self.wake.notify_one();
     }
 
+    /// [`Outbox::wake`], when a change committed `fired` deliveries (none: nothing to send).
+    pub fn wake_for(&self, fired: usize) {
+        if fired > 0 {
+            self.wake();
+        }
+    }
+
     /// How many times this instance's sender looked for due deliveries with none in
     /// flight and found none. Two more passes than a reading taken after a commit mean
     /// that every delivery due by then has been attempted and its attempt recorded (the
