@@ -73,11 +73,18 @@ if [[ -s "$missed" ]]; then
         -o "$out/pass2" || true
 fi
 
-caught=$(cat "$out/pass1/mutants.out/caught.txt" "$out/pass1/mutants.out/timeout.txt" 2>/dev/null | wc -l)
-viable=$((caught + $(wc -l < "$missed" 2>/dev/null || echo 0)))
-still_missed=0
-if [[ -s "$missed" ]]; then
-    still_missed=$(wc -l < "$out/pass2/mutants.out/missed.txt" 2>/dev/null || echo 0)
+count() { cat "$@" 2>/dev/null | wc -l; }
+first_caught=$(count "$out"/pass1/mutants.out/{caught,timeout}.txt)
+first_missed=$(count "$missed")
+second_caught=0 second_missed=0
+if (( first_missed > 0 )); then
+    second_caught=$(count "$out"/pass2/mutants.out/{caught,timeout}.txt)
+    second_missed=$(count "$out/pass2/mutants.out/missed.txt")
 fi
-echo "--- $group: $((viable - still_missed)) of $viable viable mutants caught; missed:"
-[[ -s "$missed" ]] && cat "$out/pass2/mutants.out/missed.txt" 2>/dev/null || true
+caught=$((first_caught + second_caught))
+echo "--- $group: $caught of $((caught + second_missed)) viable mutants caught" \
+    "($((first_missed - second_caught - second_missed)) missed in pass 1 no longer exist as they were)"
+if (( second_missed > 0 )); then
+    echo "missed:"
+    cat "$out/pass2/mutants.out/missed.txt"
+fi
