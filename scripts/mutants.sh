@@ -54,7 +54,7 @@ if [[ "${MUTANTS_PASS2_ONLY:-}" == 1 ]]; then
     echo "--- pass 1 skipped: reusing $out/pass1 (MUTANTS_PASS2_ONLY=1)"
 else
     echo "--- pass 1: $group, tests matching ${filters[*]}"
-    cargo mutants "${place[@]}" --no-shuffle "${file_args[@]}" -o "$out/pass1" \
+    cargo mutants "${place[@]}" --no-shuffle --minimum-test-timeout 60 "${file_args[@]}" -o "$out/pass1" \
         -- --lib --test api -- "${filters[@]}" || true
 fi
 
@@ -69,7 +69,7 @@ if [[ -s "$missed" ]]; then
         escape() { printf '%s' "$1" | sed 's/[][\\.*^$(){}+?|/]/\\&/g'; }
         regexes+=(-F "^$(escape "$file"):[0-9]+:[0-9]+: $(escape "$description")\$")
     done < "$missed"
-    cargo mutants "${place[@]}" --no-shuffle --baseline=skip "${file_args[@]}" "${regexes[@]}" \
+    cargo mutants "${place[@]}" --no-shuffle --baseline=skip --timeout 600 "${file_args[@]}" "${regexes[@]}" \
         -o "$out/pass2" || true
 fi
 
