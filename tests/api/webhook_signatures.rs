@@ -18,14 +18,7 @@ use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Received, Receiver, Reply};
 use crate::webhook_events::{RESET_PASSWORD, exactly, outbox_ids, recorded};
 use crate::webhook_fixtures::webhook;
-
-const TOPICS: [&str; 5] = [
-    "customers.create",
-    "customers.create_password",
-    "customer_password_resets.create",
-    "customer_password_resets.reset_password",
-    "customer_password_resets.destroy",
-];
+use reset_gateway::webhooks::topic::TOPIC_NAMES;
 
 const UPDATE_WEBHOOK: &str = "mutation($id: ID!, $input: UpdateWebhookInput!) {
     updateWebhook(id: $id, input: $input) { sharedSecret }
@@ -70,7 +63,7 @@ on_both_databases! {
         let token = app.token(Role::Integration, Mode::Test).await;
         let receiver = Receiver::start().await;
         let mut secrets = HashMap::new();
-        for topic in TOPICS {
+        for topic in TOPIC_NAMES {
             let path = format!("/{topic}");
             secrets.insert(path.clone(), webhook(&app, &token, topic, &receiver.url(&path), &[]).await.1);
         }

@@ -13,14 +13,7 @@ use crate::harness::on_both_databases;
 use crate::receiver::Receiver;
 use crate::webhook_events::UPDATE_CUSTOMER;
 use crate::webhook_fixtures::webhook;
-
-const TOPICS: [&str; 5] = [
-    "customers.create",
-    "customers.create_password",
-    "customer_password_resets.create",
-    "customer_password_resets.reset_password",
-    "customer_password_resets.destroy",
-];
+use reset_gateway::webhooks::topic::TOPIC_NAMES;
 
 /// Waits until `count` deliveries of `topic` arrived.
 async fn arrived(receiver: &Receiver, topic: &str, count: usize) {
@@ -47,7 +40,7 @@ on_both_databases! {
     async fn each_committed_change_wakes_the_sender_instead_of_waiting_for_its_poll(app: TestApp) {
         let token = app.token(Role::Integration, Mode::Test).await;
         let receiver = Receiver::start().await;
-        for topic in TOPICS {
+        for topic in TOPIC_NAMES {
             webhook(&app, &token, topic, &receiver.url(&format!("/{topic}")), &[]).await;
         }
         app.customer(&token, "guest@example.com", None).await;
