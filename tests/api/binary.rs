@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::raw::Raw;
+
 /// Runs the binary with `args` on `database`.
 pub fn run(database: &str, args: &[&str]) -> Output {
     command(None)
@@ -107,6 +109,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// The access token the binary grants for `grant` (an `/oauth/token` request body).
+    pub async fn access_token(&self, grant: &Value) -> String {
+        let answer = Raw::post(format!("{}/oauth/token", self.base_url))
+            .json(grant)
+            .send()
+            .await
+            .body;
+        let token = answer["access_token"].as_str();
+        token
+            .unwrap_or_else(|| panic!("no token: {answer}"))
+            .to_owned()
+    }
+
     /// Starts serving `database` with these extra environment variables.
     pub fn start(database: &str, env: &[(&str, &str)]) -> Server {
         Self::start_as(None, database, env)

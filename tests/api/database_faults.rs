@@ -248,14 +248,7 @@ async fn the_service_survives_its_sqlite_file_becoming_unreadable() {
         "client_id": integration["client_id"],
         "client_secret": integration["client_secret"],
     });
-    let token = Raw::post(format!("{}/oauth/token", server.base_url))
-        .json(&grant)
-        .send()
-        .await
-        .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = server.access_token(&grant).await;
     let graphql = |query: &'static str| {
         let (base, token) = (server.base_url.clone(), token.clone());
         async move {

@@ -29,19 +29,14 @@ async fn no_password_token_or_secret_is_ever_logged() {
     let base = server.base_url.clone();
 
     let client_secret = integration["client_secret"].as_str().unwrap().to_owned();
-    let token = Raw::post(format!("{base}/oauth/token")).json(&json!({
+    let token = server.access_token(&json!({
         "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": client_secret,
-    })).send().await.body["access_token"].as_str().unwrap().to_owned();
-    let shop_token = Raw::post(format!("{base}/oauth/token"))
-        .json(&json!({
-            "grant_type": "client_credentials", "client_id": shop["client_id"],
-        }))
-        .send()
-        .await
-        .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    })).await;
+    let shop_token = server
+        .access_token(
+            &json!({ "grant_type": "client_credentials", "client_id": shop["client_id"] }),
+        )
+        .await;
     let graphql = |token: String, query: &'static str, variables: Value| {
         let base = base.clone();
         async move {

@@ -49,8 +49,7 @@ on_both_databases! {
         );
         let base = server.base_url.clone();
         let body = json!({ "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret });
-        let answer = Raw::post(format!("{base}/oauth/token")).json(&body).send().await.body;
-        let binary_token = answer["access_token"].as_str().unwrap().to_owned();
+        let binary_token = server.access_token(&body).await;
         let query = "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }";
         let created: Value = Raw::post(format!("{base}/graphql"))
             .bearer(Some(&binary_token))
