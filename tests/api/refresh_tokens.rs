@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use reset_gateway::auth::sessions;
+use reset_gateway::auth::{Mode, Role, sessions};
 use reset_gateway::db::schema::{customer_session_rotated_tokens, customer_sessions};
 use serde_json::{Value, json};
 
@@ -97,6 +97,26 @@ on_both_databases! {
         assert_eq!(access(&app, &login).await, None, "its older access token too");
         let (status, next) = refresh(&app, &won["refresh_token"]).await;
         assert_eq!(status, 200, "the winner's refresh token works: {next}");
+    }
+
+    async fn a_refresh_token_naming_a_client_is_honoured_only_for_the_client_it_was_issued_to(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let other_shop = app.credential(Role::SalesChannel, Mode::Test).await;
+        let (_, first) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;
+        let refresh_as = |client: String, token: Value| {
+            let app = &app;
+            async move {
+                let token = token.as_str().expect("a refresh token").to_owned();
+                let form = [("grant_type", "refresh_token"), ("client_id", client.as_str()), ("refresh_token", token.as_str())];
+                app.oauth_form("/oauth/token", &form).await
+            }
+        };
+        let (status, own) = refresh_as(who.sales_channel_client.id.clone(), first["refresh_token"].clone()).await;
+        assert_eq!(status, 200, "{own}");
+        assert_eq!(access(&app, &own).await, None);
+        let (status, stolen) = refresh_as(other_shop.id.clone(), own["refresh_token"].clone()).await;
+        assert_eq!((status, &stolen["error"]), (400, &json!("invalid_grant")), "{stolen}");
+        assert!(stolen["access_token"].is_null(), "{stolen}");
     }
 
     async fn a_session_ends_at_thirty_days_whatever_the_refreshes(app: TestApp) {
