@@ -26,7 +26,7 @@ case "$group" in
     reset-queries) files=(src/resets/{queries,document}.rs)
         filters=(reset webhook_payloads webhook_events keyset pagination statements) ;;
     customers) files=(src/customers/{mod,rules,email}.rs)
-        filters=(customer permissions password integrator webhook_events webhook_wakes) ;;
+        filters=(customer permissions password integrator keyset webhook_events webhook_wakes) ;;
     customer-queries) files=(src/customers/{queries,document}.rs)
         filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
     auth) files=(src/auth/*.rs src/auth/*/*.rs)
