@@ -45,8 +45,12 @@ esac
 file_args=()
 for f in "${files[@]}"; do file_args+=(-f "$f"); done
 
-# SQLite only (PostgreSQL runs the same rules), on a RAM disk.
+# SQLite only (PostgreSQL runs the same rules), on a RAM disk; the `mutants` profile
+# (Cargo.toml) builds without debug info, and mold links when it is installed.
 unset TEST_DATABASE_URL
+if command -v mold >/dev/null; then
+    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
+fi
 export TMPDIR="${MUTANTS_TMPDIR:-/dev/shm}"
 out="mutants.out/$group"
 mkdir -p "$out"
@@ -55,7 +59,7 @@ if [[ "${MUTANTS_PASS2_ONLY:-}" == 1 ]]; then
     echo "--- pass 1 skipped: reusing $out/pass1 (MUTANTS_PASS2_ONLY=1)"
 else
     echo "--- pass 1: $group, tests matching ${filters[*]}"
-    cargo mutants "${place[@]}" --no-shuffle --minimum-test-timeout 60 "${file_args[@]}" -o "$out/pass1" \
+    cargo mutants "${place[@]}" --profile mutants --no-shuffle --minimum-test-timeout 60 "${file_args[@]}" -o "$out/pass1" \
         -- --lib --test api -- "${filters[@]}" || true
 fi
 
@@ -67,7 +71,7 @@ if [[ -s "$missed" ]]; then
     while IFS= read -r name; do
         regexes+=(-F "^$(printf '%s' "$name" | sed 's/[][\\.*^$(){}+?|/]/\\&/g')\$")
     done < "$missed"
-    cargo mutants "${place[@]}" --no-shuffle --baseline=skip --timeout 600 "${file_args[@]}" "${regexes[@]}" \
+    cargo mutants "${place[@]}" --profile mutants --no-shuffle --baseline=skip --timeout 600 "${file_args[@]}" "${regexes[@]}" \
         -o "$out/pass2" || true
 fi
 
