@@ -113,6 +113,46 @@ on_both_databases! {
         insta::assert_json_snapshot!("metadata_not_an_object", answer);
     }
 
+    async fn an_email_of_254_characters_is_taken_and_one_of_255_refused(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let domain = "@example.com";
+        let longest = format!("{}{domain}", "a".repeat(254 - domain.len()));
+        let created = app.graphql(Some(&token), CREATE, json!({ "input": { "email": longest } })).await;
+        assert_eq!(created["data"]["createCustomer"]["email"], json!(longest), "{created}");
+        let too_long = format!("b{longest}");
+        let refused = app.graphql(Some(&token), CREATE, json!({ "input": { "email": too_long } })).await;
+        assert_eq!(problem(&refused), (Some("VALIDATION_ERROR"), Some("/input/email"), Some("invalid")));
+    }
+
+    async fn a_guest_given_a_password_may_keep_its_own_email_in_the_same_update(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let id = app.customer(&token, "guest@example.com", None).await;
+        let answer = app
+            .graphql(Some(&token), UPDATE, json!({ "id": id, "input": { "email": "Guest@Example.com", "password": PASSWORD } }))
+            .await;
+        assert!(answer["errors"].is_null(), "{answer}");
+        assert_eq!(answer["data"]["updateCustomer"]["hasPassword"], true);
+        let channel = app.credential(Role::SalesChannel, Mode::Test).await;
+        let (status, _) = app.login(&channel, "guest@example.com", PASSWORD).await;
+        assert_eq!(status, 200, "the guest signs in with the new password");
+    }
+
+    async fn a_database_fault_while_creating_a_customer_is_an_internal_error_not_a_taken_email(app: TestApp) {
+        // A rule in the database that refuses one email stands in for a fault that is not
+        // a duplicate: the client must not be told the email is taken.
+        app.execute_sql(
+            "ALTER TABLE customers ADD CONSTRAINT fault CHECK (email <> 'fault@example.com') NOT VALID",
+            "CREATE TRIGGER fault BEFORE INSERT ON customers WHEN NEW.email = 'fault@example.com' \
+             BEGIN SELECT RAISE(ABORT, 'fault'); END",
+        )
+        .await;
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let answer = app.graphql(Some(&token), CREATE, json!({ "input": { "email": "fault@example.com" } })).await;
+        assert_eq!(problem(&answer).0, Some("INTERNAL_SERVER_ERROR"), "{answer}");
+        let listed = app.graphql(Some(&token), "{ customers { totalCount } }", json!({})).await;
+        assert_eq!(listed["data"]["customers"]["totalCount"], 0, "nothing was stored");
+    }
+
     async fn unknown_ids_are_not_found(app: TestApp) {
         let token = app.token(Role::Integration, Mode::Test).await;
         let answer = app

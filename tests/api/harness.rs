@@ -204,6 +204,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs one SQL statement on the service's database, for set-up the API does not
+    /// offer (rows out of range, a trigger standing in for a database fault). `on_pg` and
+    /// `on_sqlite` are the statement in each dialect.
+    pub async fn execute_sql(&self, on_pg: &str, on_sqlite: &str) {
+        let mut conn = self.state.db.conn().await.unwrap();
+        let statement = match &conn {
+            reset_gateway::db::Conn::Pg(_) => on_pg,
+            reset_gateway::db::Conn::Sqlite(_) => on_sqlite,
+        };
+        let statement = diesel::sql_query(statement.to_owned());
+        db_run!(&mut conn, |c| {
+            diesel_async::RunQueryDsl::execute(statement, c)
+                .await
+                .unwrap()
+        });
+    }
+
     /// A raw POST to `path`, for checks of statuses, headers and bodies (see `raw.rs`).
     pub fn raw_post(&self, path: &str) -> crate::raw::Raw {
         let url = format!("{}{path}", self.base_url);

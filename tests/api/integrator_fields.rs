@@ -60,15 +60,6 @@ fn big_metadata() -> Value {
     json!({ "notes": "x".repeat(16 * 1024) })
 }
 
-async fn sql(app: &TestApp, statement: String) {
-    let mut conn = app.state().db.conn().await.unwrap();
-    db_run!(&mut conn, |c| {
-        diesel_async::RunQueryDsl::execute(diesel::sql_query(statement), c)
-            .await
-            .unwrap()
-    });
-}
-
 on_both_databases! {
     async fn a_sales_channel_signing_a_customer_up_cannot_set_the_integrators_fields(app: TestApp) {
         let who = Callers::new(&app).await;
@@ -176,7 +167,8 @@ on_both_databases! {
     async fn rows_already_over_a_cap_are_left_as_they_are(app: TestApp) {
         let who = Callers::new(&app).await;
         let long = "o".repeat(300);
-        sql(&app, format!("UPDATE customers SET reference = '{long}' WHERE id = '{}'", who.me)).await;
+        let statement = format!("UPDATE customers SET reference = '{long}' WHERE id = '{}'", who.me);
+        app.execute_sql(&statement, &statement).await;
         let updated = app
             .graphql(Some(&who.integration), UPDATE_CUSTOMER, json!({ "id": who.me, "input": { "referenceOrigin": "erp" } }))
             .await;
