@@ -100,8 +100,9 @@ pub async fn grant(cx: &Context<'_>, request: GrantRequest) -> Result<TokenAnswe
             client_id,
             refresh_token,
         } => {
+            let token = refresh_token.expose_secret();
             let rotated =
-                match sessions::refresh(cx.db, refresh_token.expose_secret(), cx.session_rules)
+                match sessions::refresh(cx.db, token, client_id.as_deref(), cx.session_rules)
                     .await?
                 {
                     sessions::Refreshed::Rotated(rotated) => rotated,
@@ -114,9 +115,6 @@ pub async fn grant(cx: &Context<'_>, request: GrantRequest) -> Result<TokenAnswe
                         return Err(OAuthError::InvalidGrant);
                     }
                 };
-            if client_id.is_some_and(|id| id != rotated.session.credential_id) {
-                return Err(OAuthError::InvalidGrant);
-            }
             let mut conn = cx.db.conn().await?;
             let credential = credentials::find_active(&mut conn, &rotated.session.credential_id)
                 .await?

@@ -117,6 +117,9 @@ on_both_databases! {
         let (status, stolen) = refresh_as(other_shop.id.clone(), own["refresh_token"].clone()).await;
         assert_eq!((status, &stolen["error"]), (400, &json!("invalid_grant")), "{stolen}");
         assert!(stolen["access_token"].is_null(), "{stolen}");
+        // Refused before it was rotated: the rightful client's token still works.
+        let (status, again) = refresh_as(who.sales_channel_client.id.clone(), own["refresh_token"].clone()).await;
+        assert_eq!(status, 200, "{again}");
     }
 
     async fn a_session_ends_at_thirty_days_whatever_the_refreshes(app: TestApp) {

@@ -34,11 +34,17 @@ pub enum Refreshed {
 
 /// Swaps a live refresh token for a new one, in one transaction: of two concurrent uses of
 /// one token, one rotates it and the other finds it rotated.
-pub async fn refresh(db: &Db, refresh_token: &str, rules: SessionRules) -> DbResult<Refreshed> {
+pub async fn refresh(
+    db: &Db,
+    refresh_token: &str,
+    issued_to: Option<&str>,
+    rules: SessionRules,
+) -> DbResult<Refreshed> {
     let old_digest = secrets::digest(refresh_token);
+    let issued_to = issued_to.map(str::to_owned);
     db.transaction(move |conn| {
         async move {
-            match rotate(conn, &old_digest, rules).await? {
+            match rotate(conn, &old_digest, issued_to.as_deref(), rules).await? {
                 Some(rotated) => Ok(rotated),
                 None => on_unknown_token(conn, &old_digest, rules).await,
             }
@@ -48,12 +54,15 @@ pub async fn refresh(db: &Db, refresh_token: &str, rules: SessionRules) -> DbRes
     .await
 }
 
-/// Rotates the token when it is the current one of a session still open (a session
-/// opened under a password that has changed since is ended instead). None when no open
-/// session holds it.
+/// Rotates the token when it is the current one of a session still open and, when the
+/// request names a client, issued to that client (a session opened under a password that
+/// has changed since is ended instead). None when no such session holds it: a token shown
+/// by another client is refused before it is rotated, so the rightful client's next
+/// refresh is not taken for reuse.
 async fn rotate(
     conn: &mut Conn,
     old_digest: &str,
+    issued_to: Option<&str>,
     rules: SessionRules,
 ) -> DbResult<Option<Refreshed>> {
     let at = now();
@@ -65,7 +74,12 @@ async fn rotate(
             customer_sessions::table
                 .filter(customer_sessions::refresh_token_digest.eq(old_digest))
                 .filter(customer_sessions::refresh_expires_at.gt(at))
-                .filter(customer_sessions::created_at.gt(oldest)),
+                .filter(customer_sessions::created_at.gt(oldest))
+                .filter(
+                    customer_sessions::credential_id
+                        .eq(issued_to.unwrap_or_default())
+                        .or(issued_to.is_none().into_sql::<diesel::sql_types::Bool>()),
+                ),
         )
         .set((
             customer_sessions::refresh_token_digest.eq(&new_digest),
