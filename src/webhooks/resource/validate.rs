@@ -36,8 +36,12 @@ pub fn name(raw: &str) -> Result<String, FieldProblem> {
     Ok(name.to_owned())
 }
 
-/// The topic, when it is one of [`TOPICS`].
+/// The topic, when it is one of [`TOPICS`]; a blank one is refused as blank, as a blank
+/// name or callback URL is.
 pub fn topic(raw: &str) -> Result<String, FieldProblem> {
+    if raw.trim().is_empty() {
+        return Err(problem("topic", "blank", "can't be blank"));
+    }
     match TOPICS.contains(&raw) {
         true => Ok(raw.to_owned()),
         false => Err(problem(
