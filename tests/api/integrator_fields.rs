@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{Callers, create_reset, redeem};
-use crate::harness::{TestApp, on_both_databases};
+use crate::harness::on_both_databases;
 
 const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id reference referenceOrigin metadata } }";
 const UPDATE_CUSTOMER: &str = "mutation($id: ID!, $input: UpdateCustomerInput!) {
