@@ -135,15 +135,16 @@ impl App {
         let schema = graphql::build_schema(&config);
         let prevalidated_schema = graphql::build_prevalidated_schema(&config);
         let graphiql = http::GraphiqlAssets::load(&config.graphiql_assets);
-        let root_fields = graphql::root_fields(&schema);
+        let types = graphql::schema_types::SchemaTypes::of(&schema)?;
+        let root_fields = graphql::root_fields(&types);
         // A password slot the schema lost (renamed, removed), or a password input nobody
         // declared, stops the start: the rule would otherwise miss it without a word.
-        let password_slots = graphql::password_slots::PasswordSlots::of_schema(&schema)?;
-        let paged_fields = graphql::paged_fields(&schema);
+        let password_slots = graphql::password_slots::PasswordSlots::of_schema(&types)?;
+        let paged_fields = graphql::paged_fields(&types);
         // Likewise for the fields that spend the redemption budget.
-        let redemption_fields = graphql::redemption_fields::RedemptionFields::of_schema(&schema)?;
+        let redemption_fields = graphql::redemption_fields::RedemptionFields::of_schema(&types)?;
         // And for the permission table: no row for a lost field, no root field without a row.
-        graphql::guards::check_table(&schema)?;
+        graphql::guards::check_table(&types)?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
         // The address actually bound: with port 0 the system picks the port, and the links
         // in answers and webhook payloads (`Config::public_url`) must name it.

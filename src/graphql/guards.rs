@@ -11,12 +11,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
-use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+use anyhow::bail;
 use async_graphql::{Context, Guard};
 
-use super::AppSchema;
 use super::error::ApiError;
+use super::schema_types::SchemaTypes;
 use crate::AppState;
 use crate::auth::{Caller, Principal, Role};
 
@@ -119,44 +118,34 @@ impl Guard for Permission {
     }
 }
 
-/// Checks the table against the built schema: every row names a field of the schema, and
-/// every root field has a row.
-pub fn check_table(schema: &AppSchema) -> anyhow::Result<()> {
-    check_table_against(
-        &super::sdl(schema),
-        Permission::ALL.iter().map(|p| p.field()),
-    )
+/// Checks the table against the built schema's types: every row names a field of the
+/// schema, and every root field has a row.
+pub fn check_table(types: &SchemaTypes) -> anyhow::Result<()> {
+    check_table_against(types, Permission::ALL.iter().map(|p| p.field()))
 }
 
-fn check_table_against<'r>(sdl: &str, rows: impl Iterator<Item = &'r str>) -> anyhow::Result<()> {
-    let document = async_graphql::parser::parse_schema(sdl).context("reading the schema")?;
-    let mut fields = HashSet::new();
-    let mut root_fields = Vec::new();
-    for definition in document.definitions {
-        if let TypeSystemDefinition::Type(ty) = definition
-            && let TypeKind::Object(object) = ty.node.kind
-        {
-            let type_name = ty.node.name.node.to_string();
-            let is_root = matches!(type_name.as_str(), "QueryRoot" | "MutationRoot");
-            for field in object.fields {
-                let name = format!("{type_name}.{}", field.node.name.node);
-                if is_root {
-                    root_fields.push(name.clone());
-                }
-                fields.insert(name);
-            }
-        }
-    }
+fn check_table_against<'r>(
+    types: &SchemaTypes,
+    rows: impl Iterator<Item = &'r str>,
+) -> anyhow::Result<()> {
     let rows: HashSet<&str> = rows.collect();
+    let fields: HashSet<String> = (types.all_fields())
+        .map(|(ty, field)| format!("{ty}.{}", field.name.node))
+        .collect();
     if let Some(row) = rows.iter().find(|row| !fields.contains(**row)) {
         bail!(
             "permission row {row} is not a field of the schema: update the table in src/graphql/guards.rs"
         );
     }
-    if let Some(field) = root_fields.iter().find(|f| !rows.contains(f.as_str())) {
-        bail!(
-            "root field {field} has no permission row: add one to src/graphql/guards.rs and guard the field with it"
-        );
+    let root_fields = types.roots().flat_map(|root| {
+        (types.fields_of(root)).map(move |field| format!("{root}.{}", field.name.node))
+    });
+    for field in root_fields {
+        if !rows.contains(field.as_str()) {
+            bail!(
+                "root field {field} has no permission row: add one to src/graphql/guards.rs and guard the field with it"
+            );
+        }
     }
     Ok(())
 }
@@ -193,15 +182,19 @@ mod tests {
         type Thing { c: Int }
         schema { query: QueryRoot mutation: MutationRoot }";
 
+    fn types(sdl: &str) -> SchemaTypes {
+        SchemaTypes::read(sdl).unwrap()
+    }
+
     #[test]
     fn a_table_with_a_row_for_every_root_field_passes() {
         let rows = ["QueryRoot.a", "MutationRoot.b", "Thing.c"];
-        assert!(check_table_against(SDL, rows.into_iter()).is_ok());
+        assert!(check_table_against(&types(SDL), rows.into_iter()).is_ok());
     }
 
     #[test]
     fn a_root_field_without_a_row_stops_the_start() {
-        let error = check_table_against(SDL, ["QueryRoot.a"].into_iter()).unwrap_err();
+        let error = check_table_against(&types(SDL), ["QueryRoot.a"].into_iter()).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -212,7 +205,7 @@ mod tests {
     #[test]
     fn a_row_for_a_field_the_schema_lost_stops_the_start() {
         let rows = ["QueryRoot.a", "MutationRoot.b", "Thing.gone"];
-        let error = check_table_against(SDL, rows.into_iter()).unwrap_err();
+        let error = check_table_against(&types(SDL), rows.into_iter()).unwrap_err();
         assert!(error.to_string().contains("Thing.gone is not a field"));
     }
 
@@ -220,6 +213,6 @@ mod tests {
     fn the_served_schema_matches_the_table() {
         let sdl = include_str!("../../schema.graphql");
         let rows = Permission::ALL.iter().map(|p| p.field());
-        check_table_against(sdl, rows).unwrap();
+        check_table_against(&types(sdl), rows).unwrap();
     }
 }

@@ -10,11 +10,13 @@ pub mod redemption_fields;
 mod reset;
 mod reset_password;
 pub mod scalars;
+pub mod schema_types;
 pub(crate) mod webhook;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, ValidationMode};
 
 use crate::config::Config;
+use schema_types::SchemaTypes;
 
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -66,52 +68,25 @@ fn build(config: &Config, validation: ValidationMode) -> AppSchema {
 }
 
 /// The names of the root query and mutation fields (labels for metrics).
-pub fn root_fields(schema: &AppSchema) -> std::collections::HashSet<String> {
-    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-    let Ok(document) = async_graphql::parser::parse_schema(schema.sdl()) else {
-        return Default::default();
-    };
-    let mut names: std::collections::HashSet<String> = ["__typename", "__schema", "__type"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    for definition in document.definitions {
-        if let TypeSystemDefinition::Type(ty) = definition
-            && matches!(ty.node.name.node.as_str(), "QueryRoot" | "MutationRoot")
-            && let TypeKind::Object(object) = ty.node.kind
-        {
-            names.extend(
-                object
-                    .fields
-                    .into_iter()
-                    .map(|f| f.node.name.node.to_string()),
-            );
-        }
-    }
-    names
+pub fn root_fields(types: &SchemaTypes) -> std::collections::HashSet<String> {
+    let introspection = ["__typename", "__schema", "__type"].map(str::to_owned);
+    let roots = types.roots().flat_map(|root| types.fields_of(root));
+    (roots.map(|field| field.name.node.to_string()))
+        .chain(introspection)
+        .collect()
 }
 
 /// The names of the fields whose selection runs once per record of a page (those that
 /// take `first`): the document cost analysis multiplies their selection by the page size,
 /// as their complexity annotations do. Read from the schema, so a new list cannot be
 /// left out of the count.
-pub fn paged_fields(schema: &AppSchema) -> std::collections::HashSet<String> {
-    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-    let Ok(document) = async_graphql::parser::parse_schema(schema.sdl()) else {
-        return Default::default();
-    };
-    let mut names = std::collections::HashSet::new();
-    for definition in document.definitions {
-        if let TypeSystemDefinition::Type(ty) = definition
-            && let TypeKind::Object(object) = ty.node.kind
-        {
-            let paged = object.fields.into_iter().filter(|field| {
-                (field.node.arguments.iter()).any(|argument| argument.node.name.node == "first")
-            });
-            names.extend(paged.map(|field| field.node.name.node.to_string()));
-        }
-    }
-    names
+pub fn paged_fields(types: &SchemaTypes) -> std::collections::HashSet<String> {
+    let paged = types.all_fields().filter(|(_, field)| {
+        (field.arguments.iter()).any(|argument| argument.node.name.node == "first")
+    });
+    paged
+        .map(|(_, field)| field.name.node.to_string())
+        .collect()
 }
 
 /// The schema in SDL: what `schema.graphql` holds and `GET /schema.graphql` serves.

@@ -6,12 +6,10 @@
 //! as the password slots are: a renamed or removed field stops the service instead of
 //! silently leaving the budget uncounted.
 
-use std::collections::HashSet;
+use anyhow::bail;
+use async_graphql::parser::types::OperationType;
 
-use anyhow::{Context as _, bail};
-use async_graphql::parser::types::{OperationType, TypeKind, TypeSystemDefinition};
-
-use super::AppSchema;
+use super::schema_types::SchemaTypes;
 
 /// A root field that tries a reset token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +57,33 @@ pub fn declared() -> Vec<RedemptionField> {
 pub struct RedemptionFields(Vec<RedemptionField>);
 
 impl RedemptionFields {
-    /// The declared fields, each checked to be a root field of `schema`.
-    pub fn of_schema(schema: &AppSchema) -> anyhow::Result<RedemptionFields> {
-        RedemptionFields::from_sdl(&super::sdl(schema), &declared())
+    /// The declared fields, each checked to be a root field of the schema.
+    pub fn of_schema(types: &SchemaTypes) -> anyhow::Result<RedemptionFields> {
+        RedemptionFields::of_types(types, &declared())
     }
 
     /// The `declared` fields, each checked to be a root field of the schema in `sdl`.
     pub fn from_sdl(sdl: &str, declared: &[RedemptionField]) -> anyhow::Result<RedemptionFields> {
-        let roots = RootFields::read(sdl)?;
+        RedemptionFields::of_types(&SchemaTypes::read(sdl)?, declared)
+    }
+
+    /// The `declared` fields, each checked to be a root field of a schema's `types`.
+    pub fn of_types(
+        types: &SchemaTypes,
+        declared: &[RedemptionField],
+    ) -> anyhow::Result<RedemptionFields> {
         for field in declared {
-            if !roots.has(field) {
+            let root = match field.operation {
+                OperationType::Query => Some(types.query.as_str()),
+                OperationType::Mutation => types.mutation.as_deref(),
+                OperationType::Subscription => None,
+            };
+            let found = root.is_some_and(|root| {
+                types
+                    .fields_of(root)
+                    .any(|f| f.name.node == field.field.as_str())
+            });
+            if !found {
                 bail!(
                     "redemption field {field} is not in the schema: update the list beside \
                      its resolver"
@@ -84,59 +99,6 @@ impl RedemptionFields {
         self.0
             .iter()
             .any(|f| f.operation == operation && f.field == field)
-    }
-}
-
-/// The fields of a schema's query and mutation roots.
-struct RootFields {
-    query: HashSet<String>,
-    mutation: HashSet<String>,
-}
-
-impl RootFields {
-    fn read(sdl: &str) -> anyhow::Result<RootFields> {
-        let document = async_graphql::parser::parse_schema(sdl).context("reading the schema")?;
-        let (mut query_root, mut mutation_root) = ("Query".to_owned(), "Mutation".to_owned());
-        let mut objects = Vec::new();
-        for definition in document.definitions {
-            match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = schema.node;
-                    if let Some(query) = schema.query {
-                        query_root = query.node.to_string();
-                    }
-                    if let Some(mutation) = schema.mutation {
-                        mutation_root = mutation.node.to_string();
-                    }
-                }
-                TypeSystemDefinition::Type(ty) => {
-                    if let TypeKind::Object(object) = ty.node.kind {
-                        let fields = object.fields.iter().map(|f| f.node.name.node.to_string());
-                        objects.push((ty.node.name.node.to_string(), fields.collect()));
-                    }
-                }
-                TypeSystemDefinition::Directive(_) => {}
-            }
-        }
-        let mut fields_of = |root: &str| -> HashSet<String> {
-            objects
-                .iter_mut()
-                .find(|(name, _)| name == root)
-                .map(|(_, fields)| std::mem::take(fields))
-                .unwrap_or_default()
-        };
-        Ok(RootFields {
-            query: fields_of(&query_root),
-            mutation: fields_of(&mutation_root),
-        })
-    }
-
-    fn has(&self, field: &RedemptionField) -> bool {
-        match field.operation {
-            OperationType::Query => self.query.contains(&field.field),
-            OperationType::Mutation => self.mutation.contains(&field.field),
-            OperationType::Subscription => false,
-        }
     }
 }
 

@@ -2,75 +2,13 @@
 //! input the schema names like a password is declared, hashed or not. A renamed or
 //! removed slot, or a new password input nobody declared, stops the service.
 
-use std::collections::HashMap;
-
-use anyhow::{Context as _, bail};
-use async_graphql::Positioned;
-use async_graphql::parser::types::{
-    FieldDefinition, InputValueDefinition, Type, TypeKind, TypeSystemDefinition,
-};
+use anyhow::bail;
+use async_graphql::parser::types::{InputValueDefinition, Type};
 
 use super::{Declared, PasswordSlot, named};
-
-/// The types of a schema that the password slots concern.
-pub(super) struct SchemaTypes {
-    /// The query root's name.
-    pub(super) query: String,
-    /// The mutation root's name, if any.
-    pub(super) mutation: Option<String>,
-    /// Object and interface types with their fields.
-    pub(super) objects: Vec<(String, Vec<Positioned<FieldDefinition>>)>,
-    /// Input object types with their fields.
-    pub(super) inputs: HashMap<String, Vec<InputValueDefinition>>,
-}
+use crate::graphql::schema_types::SchemaTypes;
 
 impl SchemaTypes {
-    /// Reads them from the schema's SDL.
-    pub(super) fn read(sdl: &str) -> anyhow::Result<SchemaTypes> {
-        let document = async_graphql::parser::parse_schema(sdl).context("reading the schema")?;
-        let mut types = SchemaTypes {
-            query: "Query".to_owned(),
-            mutation: None,
-            objects: Vec::new(),
-            inputs: HashMap::new(),
-        };
-        let mut mutation_named = false;
-        let mut mutation_type = false;
-        for definition in document.definitions {
-            match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = schema.node;
-                    if let Some(query) = schema.query {
-                        types.query = query.node.to_string();
-                    }
-                    types.mutation = schema.mutation.map(|m| m.node.to_string());
-                    mutation_named = true;
-                }
-                TypeSystemDefinition::Type(ty) => {
-                    let ty = ty.node;
-                    let name = ty.name.node.to_string();
-                    mutation_type |= name == "Mutation";
-                    match ty.kind {
-                        TypeKind::Object(object) => types.objects.push((name, object.fields)),
-                        TypeKind::Interface(interface) => {
-                            types.objects.push((name, interface.fields))
-                        }
-                        TypeKind::InputObject(input) => {
-                            let fields = input.fields.into_iter().map(|f| f.node).collect();
-                            types.inputs.insert(name, fields);
-                        }
-                        _ => {}
-                    }
-                }
-                TypeSystemDefinition::Directive(_) => {}
-            }
-        }
-        if !mutation_named && mutation_type {
-            types.mutation = Some("Mutation".to_owned());
-        }
-        Ok(types)
-    }
-
     /// The type of the input value a slot names, if the schema has it.
     fn type_of(&self, slot: &PasswordSlot) -> Option<&Type> {
         match slot {

@@ -19,8 +19,7 @@ use async_graphql::InputType;
 use async_graphql::parser::types::{BaseType, InputValueDefinition, Type};
 use async_graphql_value::ConstValue;
 
-use super::AppSchema;
-use check::SchemaTypes;
+use super::schema_types::SchemaTypes;
 
 /// One place a password to hash enters the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,14 +140,18 @@ impl PasswordSlots {
     /// The declared slots, checked against `schema`: an error names any slot the schema
     /// does not have (renamed, removed, or no longer a `String`), and any `String` input
     /// named like a password that is declared neither hashed nor not hashed.
-    pub fn of_schema(schema: &AppSchema) -> anyhow::Result<PasswordSlots> {
-        PasswordSlots::from_sdl(&super::sdl(schema), &declared())
+    pub fn of_schema(types: &SchemaTypes) -> anyhow::Result<PasswordSlots> {
+        PasswordSlots::of_types(types, &declared())
     }
 
     /// The `declared` slots, checked against the schema in `sdl`.
     pub fn from_sdl(sdl: &str, declared: &Declared) -> anyhow::Result<PasswordSlots> {
-        let types = SchemaTypes::read(sdl)?;
-        check::declared(&types, declared)?;
+        PasswordSlots::of_types(&SchemaTypes::read(sdl)?, declared)
+    }
+
+    /// The `declared` slots, checked against a schema's `types`.
+    pub fn of_types(types: &SchemaTypes, declared: &Declared) -> anyhow::Result<PasswordSlots> {
+        check::declared(types, declared)?;
         let SchemaTypes {
             query,
             mutation,
@@ -156,8 +159,8 @@ impl PasswordSlots {
             inputs,
         } = types;
         let mut found = PasswordSlots {
-            query,
-            mutation,
+            query: query.clone(),
+            mutation: mutation.clone(),
             ..PasswordSlots::default()
         };
         let mut arguments: HashSet<(&str, &str, &str)> = HashSet::new();
@@ -181,7 +184,7 @@ impl PasswordSlots {
         let mut holders: HashMap<String, Vec<Carrier>> = HashMap::new();
         loop {
             let mut grew = false;
-            for (input, fields) in &inputs {
+            for (input, fields) in inputs {
                 for field in fields {
                     let name = field.name.node.as_str();
                     let (base, lists) = named(&field.ty.node);
@@ -205,9 +208,9 @@ impl PasswordSlots {
         }
         for (object, fields) in objects {
             let facts = fields
-                .into_iter()
+                .iter()
                 .map(|field| {
-                    let field = field.node;
+                    let field = &field.node;
                     let (returns, lists) = named(&field.ty.node);
                     let arguments = field
                         .arguments
@@ -237,7 +240,7 @@ impl PasswordSlots {
                     (field.name.node.to_string(), facts)
                 })
                 .collect();
-            found.fields.insert(object, facts);
+            found.fields.insert(object.clone(), facts);
         }
         found.inputs = holders;
         Ok(found)

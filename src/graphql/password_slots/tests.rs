@@ -4,7 +4,8 @@ use super::*;
 
 fn served() -> PasswordSlots {
     let config = crate::config::Config::with_database("sqlite://unused.db".parse().unwrap());
-    PasswordSlots::of_schema(&crate::graphql::build_schema(&config)).unwrap()
+    let schema = crate::graphql::build_schema(&config);
+    PasswordSlots::of_schema(&SchemaTypes::of(&schema).unwrap()).unwrap()
 }
 
 fn count(slots: &PasswordSlots, query: &str, variables: serde_json::Value) -> usize {
