@@ -7,11 +7,12 @@
 //! value, and a list of 25 resets would otherwise copy every string of 25 customers.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDateTime;
+use futures_util::future::BoxFuture;
 
 use crate::auth::Mode;
 use crate::customers::{Customer, queries as customer_queries};
@@ -61,35 +62,60 @@ pub struct RequestLoaders {
     pub reset_counts: DataLoader<ResetCountLoader>,
 }
 
-/// The loaders of one request.
-pub fn for_request(db: &Db, mode: Mode) -> RequestLoaders {
+/// The loaders of one request, whose fetches `held` starts (see [`HeldFetches`]).
+pub fn for_request(db: &Db, mode: Mode, held: &HeldFetches) -> RequestLoaders {
     RequestLoaders {
-        customers: batching(CustomerLoader {
+        customers: held.batching(CustomerLoader {
             db: db.clone(),
             mode,
         }),
-        reset_pages: batching(ResetPagesLoader {
+        reset_pages: held.batching(ResetPagesLoader {
             db: db.clone(),
             mode,
         }),
-        reset_counts: batching(ResetCountLoader {
+        reset_counts: held.batching(ResetCountLoader {
             db: db.clone(),
             mode,
         }),
     }
 }
 
-/// A loader that fetches as soon as the request's task yields. No delay: the sibling
-/// fields of a list ask for their keys in one poll of that task, before the spawned fetch
-/// can run, so the batch is already whole. The default 1 ms wait only added latency (and
-/// a timer thread's wake-up) to every nested list; tests/api/statements.rs checks that the
-/// batches stay whole.
-fn batching<K, L>(loader: L) -> DataLoader<L>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    L: Loader<K>,
-{
-    DataLoader::new(loader, tokio::spawn).delay(Duration::ZERO)
+/// The fetches a request's loaders ask for, held until the request's task has finished
+/// the poll that asked for them, then spawned.
+///
+/// The sibling fields of a list ask for their keys in one poll of the request's task. A
+/// fetch spawned at the first key could be taken by another worker thread at once and
+/// run with only the keys asked so far, splitting the batch into more statements; a
+/// timer (async-graphql's default 1 ms wait) only makes that less likely, and adds its
+/// latency to every nested list. Held to the end of the poll, a batch is always whole.
+#[derive(Clone, Default)]
+pub struct HeldFetches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl HeldFetches {
+    /// A loader that batches the keys of one poll and fetches them without delay.
+    pub fn batching<K, L>(&self, loader: L) -> DataLoader<L>
+    where
+        K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+    {
+        let held = self.0.clone();
+        let hold = move |fetch: BoxFuture<'static, ()>| held.lock().unwrap().push(fetch);
+        DataLoader::new(loader, hold).delay(Duration::ZERO)
+    }
+
+    /// Runs `execution` (the request's), spawning after each of its polls the fetches
+    /// that poll asked for.
+    pub async fn run<F: Future>(&self, execution: F) -> F::Output {
+        let mut execution = std::pin::pin!(execution);
+        std::future::poll_fn(|cx| {
+            let polled = execution.as_mut().poll(cx);
+            for fetch in self.0.lock().unwrap().drain(..) {
+                tokio::spawn(fetch);
+            }
+            polled
+        })
+        .await
+    }
 }
 
 impl Loader<String> for CustomerLoader {
@@ -168,5 +194,44 @@ impl Loader<String> for ResetCountLoader {
             customer_ids.iter().map(|id| (id.clone(), 0)).collect();
         by_customer.extend(counts);
         Ok(by_customer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the keys of each batch it is asked for.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<Vec<u32>>>>);
+
+    impl Loader<u32> for Recorder {
+        type Value = u32;
+        type Error = ();
+
+        async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u32>, ()> {
+            let mut keys = keys.to_vec();
+            keys.sort_unstable();
+            self.0.lock().unwrap().push(keys.clone());
+            Ok(keys.into_iter().map(|k| (k, k)).collect())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_keys_of_one_poll_are_fetched_in_one_batch_however_long_the_poll_takes() {
+        let held = HeldFetches::default();
+        let batches = Recorder::default();
+        let loader = held.batching(batches.clone());
+        let (first, second) = held
+            .run(async {
+                futures_util::join!(loader.load_one(1), async {
+                    // Time enough for another worker to run a fetch spawned at the first key.
+                    std::thread::sleep(Duration::from_millis(100));
+                    loader.load_one(2).await
+                })
+            })
+            .await;
+        assert_eq!((first, second), (Ok(Some(1)), Ok(Some(2))));
+        assert_eq!(*batches.0.lock().unwrap(), [vec![1, 2]]);
     }
 }

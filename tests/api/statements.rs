@@ -74,6 +74,25 @@ on_both_databases! {
     }
 
     #[config(quiet)]
+    async fn each_aliased_window_of_a_customers_resets_costs_one_statement_whatever_the_page(app: TestApp) {
+        // Windows of different sizes cannot share a load: each costs one batched
+        // statement for the whole page (the cost limit bounds how many a document asks).
+        let (token, _) = seeded(&app, 12, 3).await;
+        let mut counts = Vec::new();
+        for first in [5, 12] {
+            for windows in 1..=3u64 {
+                let aliases: String = (1..=windows)
+                    .map(|n| format!("w{n}: passwordResets(first: {n}) {{ edges {{ node {{ id }} }} }} "))
+                    .collect();
+                let query = format!("{{ customers(first: {first}) {{ edges {{ node {{ id {aliases}}} }} }} }}");
+                counts.push((first, windows, statements_for(&app, &token, &query).await));
+            }
+        }
+        let expected: Vec<_> = counts.iter().map(|&(first, windows, _)| (first, windows, 1 + windows)).collect();
+        assert_eq!(counts, expected, "(page size, windows, statements)");
+    }
+
+    #[config(quiet)]
     async fn a_reset_read_by_id_with_its_customer_costs_one_statement(app: TestApp) {
         let (token, resets) = seeded(&app, 1, 1).await;
         let id = &resets[0];

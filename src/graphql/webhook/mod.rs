@@ -14,6 +14,7 @@ use async_graphql::{Context, Enum, ID, Object};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::ApiError;
+use super::loaders::HeldFetches;
 use super::scalars::{DateTime, Json, Mode, ResourceMeta};
 use crate::db::{Db, DbError};
 use crate::webhooks::resource::{self as webhooks, CircuitState, EventCallback, Webhook};
@@ -215,9 +216,8 @@ pub struct EventCallbackLoader {
 
 /// The event callback loader of one request. Webhooks reach it only once their mode was
 /// checked, so it needs no mode of its own.
-pub fn callbacks_loader(db: &Db) -> DataLoader<EventCallbackLoader> {
-    DataLoader::new(EventCallbackLoader { db: db.clone() }, tokio::spawn)
-        .delay(std::time::Duration::ZERO)
+pub fn callbacks_loader(db: &Db, held: &HeldFetches) -> DataLoader<EventCallbackLoader> {
+    held.batching(EventCallbackLoader { db: db.clone() })
 }
 
 impl Loader<String> for EventCallbackLoader {

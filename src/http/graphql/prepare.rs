@@ -18,6 +18,7 @@ use super::validated::Validation;
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::codes::graphql as code;
+use crate::graphql::loaders::HeldFetches;
 use crate::http::nesting;
 
 /// A request ready to run.
@@ -25,6 +26,8 @@ pub(super) struct Prepared {
     request: async_graphql::Request,
     pub(super) analysis: Analysis,
     validation: Validation,
+    /// The fetches of the request's loaders, started as its execution asks.
+    fetches: HeldFetches,
 }
 
 /// Resolves a persisted query, parses the document and applies the pre-execution rules,
@@ -82,10 +85,12 @@ pub(super) fn prepare(
     }
     // Parsed once: the limits above read the same document that runs.
     request.set_parsed_query(document);
+    let fetches = HeldFetches::default();
     Ok(Prepared {
-        request: with_caller(state, caller, request),
+        request: with_caller(state, caller, request, &fetches),
         analysis,
         validation,
+        fetches,
     })
 }
 
@@ -173,18 +178,20 @@ fn is_integration(caller: &Caller) -> bool {
 }
 
 /// Gives the request what its resolvers read: the caller, the state, and for a verified
-/// caller the per-request loaders; introspection only for integrations.
+/// caller the per-request loaders (their fetches held by `fetches`); introspection only
+/// for integrations.
 fn with_caller(
     state: &Arc<AppState>,
     caller: &Caller,
     mut request: async_graphql::Request,
+    fetches: &HeldFetches,
 ) -> async_graphql::Request {
     if !is_integration(caller) {
         request = request.disable_introspection();
     }
     if let Caller::Authenticated(principal) = caller {
-        let loaders = crate::graphql::loaders::for_request(&state.db, principal.mode);
-        let callbacks = crate::graphql::webhook::callbacks_loader(&state.db);
+        let loaders = crate::graphql::loaders::for_request(&state.db, principal.mode, fetches);
+        let callbacks = crate::graphql::webhook::callbacks_loader(&state.db, fetches);
         request = request
             .data(loaders.customers)
             .data(loaders.reset_pages)
@@ -232,12 +239,14 @@ pub(super) async fn execute(state: &Arc<AppState>, prepared: Prepared) -> Answer
     let Prepared {
         request,
         validation,
+        fetches,
         ..
     } = prepared;
     let Validation::Full(pending) = validation else {
-        return Answer::new(state.prevalidated_schema.execute(request).await);
+        let execution = state.prevalidated_schema.execute(request);
+        return Answer::new(fetches.run(execution).await);
     };
-    let answer = Answer::new(state.schema.execute(request).await);
+    let answer = Answer::new(fetches.run(state.schema.execute(request)).await);
     // An answer that is not a request error ran, so its document passed validation.
     if let Some(pending) = pending.filter(|_| !answer.is_request_error()) {
         pending.record();
