@@ -109,6 +109,14 @@ pub struct Server {
 }
 
 impl Server {
+    /// The value of the unlabelled metric `reset_gateway_{name}` on the binary's `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let response = reqwest::get(format!("{}/metrics", self.base_url))
+            .await
+            .unwrap();
+        crate::harness::metric_in(&response.text().await.unwrap(), name)
+    }
+
     /// The access token the binary grants for `grant` (an `/oauth/token` request body).
     pub async fn access_token(&self, grant: &Value) -> String {
         let answer = Raw::post(format!("{}/oauth/token", self.base_url))

@@ -13,12 +13,8 @@
 ///   not configured).
 macro_rules! on_both_databases {
     () => {};
-    (
-        $(#[doc = $doc:literal])*
-        $(#[config($adjust:expr)])?
-        async fn $name:ident($app:ident: TestApp) $body:block
-        $($rest:tt)*
-    ) => {
+    // One test's module: its items define `run(backend)`, which both tests call.
+    (@module [$(#[doc = $doc:literal])*] $name:ident $($item:item)*) => {
         $(#[doc = $doc])*
         mod $name {
             #[allow(
@@ -27,46 +23,7 @@ macro_rules! on_both_databases {
             )]
             use super::*;
 
-            async fn run($app: $crate::harness::TestApp) $body
-
-            fn adjust(_config: &mut reset_gateway::config::Config) {
-                $(
-                    // Typed here so that a closure needs no annotation.
-                    let adjust: fn(&mut reset_gateway::config::Config) = $adjust;
-                    adjust(_config);
-                )?
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let backend = $crate::harness::Backend::Sqlite;
-                run($crate::harness::TestApp::spawn_with(backend, adjust).await.unwrap()).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let backend = $crate::harness::Backend::Postgres;
-                if let Some(app) = $crate::harness::TestApp::spawn_with(backend, adjust).await {
-                    run(app).await
-                }
-            }
-        }
-        $crate::harness::on_both_databases! { $($rest)* }
-    };
-    (
-        $(#[doc = $doc:literal])*
-        async fn $name:ident($backend:ident: Backend) $body:block
-        $($rest:tt)*
-    ) => {
-        $(#[doc = $doc])*
-        mod $name {
-            #[allow(
-                unused_imports,
-                reason = "some tests use their file's items and some do not: an expect would fail for the latter"
-            )]
-            use super::*;
-
-            async fn run($backend: $crate::harness::Backend) $body
+            $($item)*
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
@@ -77,6 +34,41 @@ macro_rules! on_both_databases {
             async fn on_postgres() {
                 run($crate::harness::Backend::Postgres).await
             }
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        $(#[config($adjust:expr)])?
+        async fn $name:ident($app:ident: TestApp) $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::harness::on_both_databases! { @module [$(#[doc = $doc])*] $name
+            async fn test($app: $crate::harness::TestApp) $body
+
+            fn adjust(_config: &mut reset_gateway::config::Config) {
+                $(
+                    // Typed here so that a closure needs no annotation.
+                    let adjust: fn(&mut reset_gateway::config::Config) = $adjust;
+                    adjust(_config);
+                )?
+            }
+
+            async fn run(backend: $crate::harness::Backend) {
+                match $crate::harness::TestApp::spawn_with(backend, adjust).await {
+                    Some(app) => test(app).await,
+                    None => assert_eq!(backend, $crate::harness::Backend::Postgres, "SQLite always starts"),
+                }
+            }
+        }
+        $crate::harness::on_both_databases! { $($rest)* }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        async fn $name:ident($backend:ident: Backend) $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::harness::on_both_databases! { @module [$(#[doc = $doc])*] $name
+            async fn run($backend: $crate::harness::Backend) $body
         }
         $crate::harness::on_both_databases! { $($rest)* }
     };

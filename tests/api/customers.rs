@@ -137,20 +137,30 @@ on_both_databases! {
         assert_eq!(status, 200, "the guest signs in with the new password");
     }
 
-    async fn a_database_fault_while_creating_a_customer_is_an_internal_error_not_a_taken_email(app: TestApp) {
+    async fn a_database_fault_while_storing_an_email_is_an_internal_error_not_a_taken_email(app: TestApp) {
         // A rule in the database that refuses one email stands in for a fault that is not
         // a duplicate: the client must not be told the email is taken.
+        let refuse = |event| {
+            format!(
+                "CREATE TRIGGER fault_{event} BEFORE {event} ON customers \
+                 WHEN NEW.email = 'fault@example.com' BEGIN SELECT RAISE(ABORT, 'fault'); END"
+            )
+        };
         app.execute_sql(
-            "ALTER TABLE customers ADD CONSTRAINT fault CHECK (email <> 'fault@example.com') NOT VALID",
-            "CREATE TRIGGER fault BEFORE INSERT ON customers WHEN NEW.email = 'fault@example.com' \
-             BEGIN SELECT RAISE(ABORT, 'fault'); END",
+            &["ALTER TABLE customers ADD CONSTRAINT fault CHECK (email <> 'fault@example.com') NOT VALID"],
+            &[&refuse("INSERT"), &refuse("UPDATE")],
         )
         .await;
         let token = app.token(Role::Integration, Mode::Test).await;
-        let answer = app.graphql(Some(&token), CREATE, json!({ "input": { "email": "fault@example.com" } })).await;
-        assert_eq!(problem(&answer).0, Some("INTERNAL_SERVER_ERROR"), "{answer}");
-        let listed = app.graphql(Some(&token), "{ customers { totalCount } }", json!({})).await;
-        assert_eq!(listed["data"]["customers"]["totalCount"], 0, "nothing was stored");
+        let created = app.graphql(Some(&token), CREATE, json!({ "input": { "email": "fault@example.com" } })).await;
+        assert_eq!(problem(&created).0, Some("INTERNAL_SERVER_ERROR"), "{created}");
+        let id = app.customer(&token, "kept@example.com", None).await;
+        let renamed = app
+            .graphql(Some(&token), UPDATE, json!({ "id": id, "input": { "email": "fault@example.com" } }))
+            .await;
+        assert_eq!(problem(&renamed).0, Some("INTERNAL_SERVER_ERROR"), "{renamed}");
+        let listed = app.graphql(Some(&token), "{ customers { edges { node { email } } } }", json!({})).await;
+        assert_eq!(listed["data"]["customers"]["edges"], json!([{ "node": { "email": "kept@example.com" } }]), "nothing changed");
     }
 
     async fn unknown_ids_are_not_found(app: TestApp) {

@@ -204,21 +204,23 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Runs one SQL statement on the service's database, for set-up the API does not
-    /// offer (rows out of range, a trigger standing in for a database fault). `on_pg` and
-    /// `on_sqlite` are the statement in each dialect.
-    pub async fn execute_sql(&self, on_pg: &str, on_sqlite: &str) {
+    /// Runs SQL statements on the service's database, for set-up the API does not offer
+    /// (rows out of range, a rule standing in for a database fault). `on_pg` and
+    /// `on_sqlite` are the statements in each dialect.
+    pub async fn execute_sql(&self, on_pg: &[&str], on_sqlite: &[&str]) {
         let mut conn = self.state.db.conn().await.unwrap();
-        let statement = match &conn {
+        let statements = match &conn {
             reset_gateway::db::Conn::Pg(_) => on_pg,
             reset_gateway::db::Conn::Sqlite(_) => on_sqlite,
         };
-        let statement = diesel::sql_query(statement.to_owned());
-        db_run!(&mut conn, |c| {
-            diesel_async::RunQueryDsl::execute(statement, c)
-                .await
-                .unwrap()
-        });
+        for statement in statements {
+            let statement = diesel::sql_query(*statement);
+            db_run!(&mut conn, |c| {
+                diesel_async::RunQueryDsl::execute(statement, c)
+                    .await
+                    .unwrap()
+            });
+        }
     }
 
     /// A raw POST to `path`, for checks of statuses, headers and bodies (see `raw.rs`).
@@ -242,12 +244,7 @@ impl TestApp {
 
     /// The value of the unlabelled metric `reset_gateway_{name}` on `/metrics`.
     pub async fn metric(&self, name: &str) -> u64 {
-        let text = self.get_text("/metrics").await;
-        let prefix = format!("reset_gateway_{name} ");
-        text.lines()
-            .find_map(|line| line.strip_prefix(&prefix))
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+        metric_in(&self.get_text("/metrics").await, name)
     }
 
     /// POSTs a JSON body to `/oauth/token` and returns the status and the JSON answer.
@@ -376,6 +373,15 @@ async fn fresh_database(
 /// no rule's window ends in the middle of a test by chance.
 fn new_clock() -> Clock {
     Clock::manual(chrono::Utc::now())
+}
+
+/// The value of the unlabelled metric `reset_gateway_{name}` in a `/metrics` page.
+pub fn metric_in(text: &str, name: &str) -> u64 {
+    let prefix = format!("reset_gateway_{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
 }
 
 /// The `extensions.code` of the first error, if any.

@@ -168,7 +168,7 @@ on_both_databases! {
         let who = Callers::new(&app).await;
         let long = "o".repeat(300);
         let statement = format!("UPDATE customers SET reference = '{long}' WHERE id = '{}'", who.me);
-        app.execute_sql(&statement, &statement).await;
+        app.execute_sql(&[&statement], &[&statement]).await;
         let updated = app
             .graphql(Some(&who.integration), UPDATE_CUSTOMER, json!({ "id": who.me, "input": { "referenceOrigin": "erp" } }))
             .await;

@@ -22,27 +22,16 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
     );
     let base = server.base_url.clone();
     let http = reqwest::Client::new();
-    let token = |body: Value| {
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            let answer: Value = http
-                .post(format!("{base}/oauth/token"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["access_token"].as_str().unwrap().to_owned()
-        }
-    };
-    let integration_token = token(json!({
-        "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"],
-    }))
-    .await;
-    let shop_token =
-        token(json!({ "grant_type": "client_credentials", "client_id": shop["client_id"] })).await;
+    let integration_token = server
+        .access_token(&json!({
+            "grant_type": "client_credentials", "client_id": integration["client_id"], "client_secret": integration["client_secret"],
+        }))
+        .await;
+    let shop_token = server
+        .access_token(
+            &json!({ "grant_type": "client_credentials", "client_id": shop["client_id"] }),
+        )
+        .await;
     let graphql = |token: String, query: &'static str, variables: Value| {
         let (http, base) = (http.clone(), base.clone());
         async move {
@@ -77,24 +66,12 @@ async fn sigterm_lets_a_slow_reset_finish_then_exits_zero() {
         json!({ "id": reset["id"], "t": reset["resetPasswordToken"] }),
     ));
     // SIGTERM once the request is surely in flight: its new password is being hashed.
-    let metrics = format!("{base}/metrics");
-    eventually(async || {
-        let text = http
-            .get(&metrics)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        match text
-            .lines()
-            .any(|l| l == "reset_gateway_password_hashes_running 1")
-        {
-            true => Ok(()),
-            false => Err(format!("no hash running:\n{text}")),
-        }
-    })
+    eventually(
+        async || match server.metric("password_hashes_running").await {
+            1 => Ok(()),
+            running => Err(format!("{running} hashes running")),
+        },
+    )
     .await;
     let signalled = Instant::now();
     let killed = Command::new("kill")
