@@ -29,7 +29,9 @@ case "$group" in
         filters=(customer permissions password integrator keyset webhook_events webhook_wakes) ;;
     customer-queries) files=(src/customers/{queries,document}.rs)
         filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
-    auth) files=(src/auth/*.rs src/auth/*/*.rs)
+    sessions) files=(src/auth/sessions/*.rs)
+        filters=(refresh session login password oauth final_password revocation) ;;
+    auth) files=(src/auth/*.rs)
         filters=(auth oauth token login password secrets permissions) ;;
     oauth) files=(src/oauth/*.rs)
         filters=(oauth token login refresh) ;;

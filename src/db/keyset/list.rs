@@ -67,7 +67,10 @@ macro_rules! keyset_page {
 /// [`keyset_page!`]'s statements run under `EXPLAIN (ANALYZE, FORMAT JSON)` on
 /// PostgreSQL, the same arguments giving the same statements: their plans as JSON, one
 /// per statement the page runs (the second when the first read fewer rows than the page
-/// holds), or none on SQLite. How a test sees the rows a page reads.
+/// holds), or none on SQLite. How a test sees the rows a page reads. Both macros build
+/// their statements with [`keyset_statement!`] and decide the second step with
+/// `rest_after`; they differ in how a statement runs (loaded on either backend, or
+/// explained on PostgreSQL alone) and so in what counts the first step's rows.
 #[macro_export]
 macro_rules! keyset_explain {
     ($conn:expr, $query:expr, $select:expr, $sort:expr, $window:expr; $($fields:tt)*) => {{
