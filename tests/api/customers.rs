@@ -59,6 +59,20 @@ on_both_databases! {
         insta::assert_json_snapshot!("email_taken_on_update", renamed);
     }
 
+    async fn of_several_sign_ups_with_one_email_at_once_one_is_stored_and_the_rest_are_told_it_is_taken(app: TestApp) {
+        // Each may pass the check before hashing while another is hashing: the unique
+        // index decides, and its refusal must read as a taken email, not a fault.
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let input = json!({ "input": { "email": "race@example.com", "password": PASSWORD } });
+        let tries = (0..5).map(|_| app.graphql(Some(&token), CREATE, input.clone()));
+        let answers = futures_util::future::join_all(tries).await;
+        let stored = answers.iter().filter(|a| a["errors"].is_null()).count();
+        assert_eq!(stored, 1, "{answers:?}");
+        for refused in answers.iter().filter(|a| !a["errors"].is_null()) {
+            assert_eq!(problem(refused), (Some("VALIDATION_ERROR"), Some("/input/email"), Some("taken")), "{refused}");
+        }
+    }
+
     async fn malformed_emails_and_short_passwords_are_refused_with_pointers(app: TestApp) {
         let token = app.token(Role::Integration, Mode::Test).await;
         let cases = [
