@@ -36,7 +36,7 @@ pub struct Config {
 
     /// How long a password reset token stays valid (`6h`, `30m`, `2s`).
     #[arg(long, env = "RESET_TOKEN_TTL", global = true, default_value = "6h",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub reset_token_ttl: Duration,
 
     /// Key that signs access tokens (at least 32 bytes). When unset, a key is generated
@@ -88,17 +88,17 @@ pub struct Config {
 
     /// How long a request waits for a database connection.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub db_acquire_timeout: Duration,
 
     /// Longest a single SQL statement may run (SQLite: longest wait for the write lock).
     #[arg(long, env = "DB_STATEMENT_TIMEOUT", global = true, default_value = "10s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub db_statement_timeout: Duration,
 
     /// How often each instance re-reads token and credential revocations made elsewhere.
     #[arg(long, env = "REVOCATION_REFRESH", global = true, default_value = "5s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub revocation_refresh: Duration,
 
     /// Longest a customer session lasts from its login (`30d`, `12h`): refreshes do not
@@ -111,7 +111,7 @@ pub struct Config {
     /// tabs refreshing at once); a use after that is reuse of a copied token, and ends the
     /// whole session (RFC 9700).
     #[arg(long, env = "REFRESH_REUSE_GRACE", global = true, default_value = "5s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub refresh_reuse_grace: Duration,
 
     /// Token requests and revocations per interval and client IP, at `/oauth/token` and
@@ -135,7 +135,7 @@ pub struct Config {
 
     /// The window of `RATE_LIMIT_RESET_CREATIONS`.
     #[arg(long, env = "RATE_LIMIT_RESET_CREATIONS_INTERVAL", global = true,
-          default_value = "15m", value_parser = humantime::parse_duration)]
+          default_value = "15m", value_parser = parse_duration)]
     pub rate_limit_reset_creations_interval: Duration,
 
     /// Reset redemptions per interval and client IP by sales channels and customer tokens
@@ -151,13 +151,13 @@ pub struct Config {
 
     /// The rate-limit window of the token, GraphQL and redemption budgets.
     #[arg(long, env = "RATE_LIMIT_INTERVAL", global = true, default_value = "60s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub rate_limit_interval: Duration,
 
     /// How often each instance adds the GraphQL hits it counted in memory to the shared
     /// counters (and learns the other instances' hits).
     #[arg(long, env = "RATE_LIMIT_SYNC", global = true, default_value = "500ms",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub rate_limit_sync: Duration,
 
     /// Failed password logins per account (mode and email, whatever the client IP) in
@@ -173,7 +173,7 @@ pub struct Config {
 
     /// The window of `LOGIN_FAILURES_PER_ACCOUNT`.
     #[arg(long, env = "LOGIN_FAILURES_INTERVAL", global = true, default_value = "15m",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub login_failures_interval: Duration,
 
     /// Header holding the client IP, set by trusted proxies in front of the service (e.g.
@@ -222,7 +222,7 @@ pub struct Config {
 
     /// Longest a request may take (408 beyond).
     #[arg(long, env = "REQUEST_TIMEOUT", global = true, default_value = "30s",
-          value_parser = humantime::parse_duration)]
+          value_parser = parse_duration)]
     pub request_timeout: Duration,
 
     /// Most operations in one batched POST (0 turns batching off).
@@ -336,11 +336,23 @@ fn parse_outbox_key(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s.to_owned()))
 }
 
-fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+/// The longest any duration setting may be: a century (humantime's `100y`). Longer ones
+/// reach past the timestamps the databases hold (PostgreSQL's begin in 4713 BC) once
+/// added to or taken from now; an operator's "never" is `100y`.
+pub const MAX_DURATION_SETTING: Duration = Duration::from_secs(100 * 31_557_600);
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
     match humantime::parse_duration(s) {
-        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) if d > MAX_DURATION_SETTING => Err("must be at most 100 years".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be longer than zero".into()),
+        d => Ok(d),
     }
 }
 
@@ -487,6 +499,51 @@ mod tests {
 
     fn sqlite() -> Config {
         Config::with_database(DatabaseUrl::Sqlite("data/test.db".into()))
+    }
+
+    /// The settings as the command line reads them.
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    /// Each setting whose default is a duration, by its flag.
+    fn duration_flags() -> Vec<String> {
+        use clap::CommandFactory;
+        let command = Flags::command();
+        let durations = command.get_arguments().filter(|arg| {
+            let default = arg.get_default_values().first();
+            // A bare number ("0") parses as a duration too: a duration has a unit.
+            let default = default.map(|d| d.to_string_lossy()).unwrap_or_default();
+            default.contains(char::is_alphabetic) && humantime::parse_duration(&default).is_ok()
+        });
+        durations
+            .filter_map(|arg| arg.get_long())
+            .map(|long| format!("--{long}"))
+            .collect()
+    }
+
+    #[test]
+    fn every_duration_setting_takes_a_century_and_refuses_longer() {
+        use clap::Parser;
+        let flags = duration_flags();
+        assert!(flags.len() >= 10, "{flags:?}");
+        for flag in flags {
+            assert!(
+                Flags::try_parse_from(["x", &flag, "100y"]).is_ok(),
+                "{flag} 100y"
+            );
+            let refused = Flags::try_parse_from(["x", &flag, "101y"])
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                refused
+                    .as_deref()
+                    .is_some_and(|e| e.contains("must be at most 100 years")),
+                "{flag}: {refused:?}"
+            );
+        }
     }
 
     #[test]

@@ -262,7 +262,7 @@ async fn housekeeping(state: Arc<AppState>) {
 }
 
 /// Deletes the customer sessions that are over, with their rotated refresh tokens' digests.
-async fn forget_ended_sessions(state: &AppState) -> db::DbResult<usize> {
+async fn forget_ended_sessions(state: &AppState) -> db::DbResult<()> {
     let mut conn = state.db.conn().await?;
     auth::sessions::forget_ended(&mut conn, state.config.session_max_age).await
 }

@@ -122,6 +122,18 @@ on_both_databases! {
         assert_eq!(status, 200, "{again}");
     }
 
+    /// The command line takes at most `100y`; a longer age, set in code, must still not
+    /// turn into a timestamp the database cannot hold (it did on PostgreSQL: a 500).
+    #[config(|c| c.session_max_age = Duration::MAX)]
+    async fn a_session_age_beyond_the_calendar_still_lets_sessions_refresh(app: TestApp) {
+        let who = Callers::new(&app).await;
+        let (_, session) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;
+        app.advance(DAY);
+        let (status, renewed) = refresh(&app, &session["refresh_token"]).await;
+        assert_eq!(status, 200, "{renewed}");
+        assert_eq!(access(&app, &renewed).await, None);
+    }
+
     async fn a_session_ends_at_thirty_days_whatever_the_refreshes(app: TestApp) {
         let who = Callers::new(&app).await;
         let (_, mut session) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;

@@ -74,14 +74,15 @@ pub struct SessionRules {
 
 /// A `std` duration as chrono's, saturating: one too long for chrono means "never".
 fn chrono_duration(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX / 2)
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// The earliest login time of a session still open now.
+/// The earliest login time of a session still open now; no earlier than 1970, which
+/// every login follows and both databases can store (a session age beyond the calendar
+/// means no session is too old).
 fn oldest_open(max_age: Duration) -> NaiveDateTime {
-    now()
-        .checked_sub_signed(chrono_duration(max_age))
-        .unwrap_or(NaiveDateTime::MIN)
+    let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
+    (now().checked_sub_signed(chrono_duration(max_age))).map_or(epoch, |t| t.max(epoch))
 }
 
 /// Opens a session for a customer who just proved their password, under the password
@@ -202,19 +203,19 @@ pub async fn is_open(
 /// Deletes the sessions that are over (refresh token expired, or past `max_age`), with
 /// the digests of their rotated refresh tokens: what bounds both tables. Their access
 /// tokens have expired too: none outlives its session's refresh token or age.
-pub async fn forget_ended(conn: &mut Conn, max_age: Duration) -> DbResult<usize> {
+pub async fn forget_ended(conn: &mut Conn, max_age: Duration) -> DbResult<()> {
     let (current, oldest) = (now(), oldest_open(max_age));
-    let expired = db_run!(conn, |c| {
+    db_run!(conn, |c| {
         diesel::delete(
             customer_sessions::table.filter(customer_sessions::refresh_expires_at.le(current)),
         )
         .execute(c)
         .await
     })?;
-    let aged = db_run!(conn, |c| {
+    db_run!(conn, |c| {
         diesel::delete(customer_sessions::table.filter(customer_sessions::created_at.le(oldest)))
             .execute(c)
             .await
     })?;
-    Ok(expired + aged)
+    Ok(())
 }
