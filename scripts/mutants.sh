@@ -31,8 +31,10 @@ case "$group" in
         filters=(customer webhook_payloads webhook_events keyset pagination statements) ;;
     sessions) files=(src/auth/sessions/*.rs)
         filters=(refresh session login password oauth final_password revocation) ;;
-    auth) files=(src/auth/*.rs)
-        filters=(auth oauth token login password secrets permissions) ;;
+    callers) files=(src/auth/{mod,credentials,tokens,revocations,token_cache}.rs)
+        filters=(auth oauth token login permissions revocation modes secrets) ;;
+    passwords) files=(src/auth/{password,secrets,hash_pool,argon2id,pauses}.rs)
+        filters=(password login oauth secrets hashes throttle final_password) ;;
     oauth) files=(src/oauth/*.rs)
         filters=(oauth token login refresh) ;;
     webhooks) files=(src/webhooks/{mod,payload,sealed,secret,signing,topic}.rs
