@@ -177,12 +177,14 @@ on_both_databases! {
                 (response.status().as_u16(), response.json::<Value>().await.unwrap())
             })
         };
+        slow.customer(&integration, "taken@example.com", None).await;
         let running = send(create("running@example.com"));
         until(&slow, "password_hashes_running", 1).await;
         let waiting = send(create("waiting@example.com"));
         until(&slow, "password_hashes_waiting", 1).await;
 
-        let (status, retry_after, answer) = post(&slow, Some(&integration), create("refused@example.com")).await;
+        // Refused before its input is even read: its email is taken too.
+        let (status, retry_after, answer) = post(&slow, Some(&integration), create("taken@example.com")).await;
         assert_eq!((status, retry_after.as_deref()), (429, Some("1")), "{answer}");
         assert_eq!(answer["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS");
         let login = slow
@@ -203,7 +205,7 @@ on_both_databases! {
             assert_eq!(status, 200, "{answer}");
             assert!(answer["errors"].is_null(), "the admitted ones ran: {answer}");
         }
-        assert_eq!(customer_count(&slow, &integration).await, 2);
+        assert_eq!(customer_count(&slow, &integration).await, 3);
     }
 
     async fn a_queued_hash_whose_request_has_gone_is_never_computed(app: TestApp) {
