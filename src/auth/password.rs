@@ -124,6 +124,22 @@ mod tests {
             Ok(())
         );
     }
+
+    #[test]
+    fn the_blocklist_holds_no_comment_or_empty_line() {
+        // Its comments are in mixed case, which no lowercased lookup meets today; a
+        // comment in lower case would otherwise become a refused password.
+        let loaded = COMMON_PASSWORDS.iter();
+        let stray: Vec<_> = loaded
+            .filter(|p| p.starts_with('#') || p.is_empty())
+            .collect();
+        assert!(stray.is_empty(), "{stray:?}");
+        assert!(
+            COMMON_PASSWORDS.len() >= 9_000,
+            "{}",
+            COMMON_PASSWORDS.len()
+        );
+    }
 }
 
 /// Why a password was not hashed or verified.

@@ -138,6 +138,20 @@ on_both_databases! {
         assert_eq!(problem(&refused), (Some("VALIDATION_ERROR"), Some("/input/email"), Some("invalid")));
     }
 
+    async fn a_password_of_256_characters_is_taken_and_one_of_257_refused(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let longest = "p".repeat(255) + "!";
+        let input = json!({ "input": { "email": "long@example.com", "password": longest } });
+        let created = app.graphql(Some(&token), CREATE, input).await;
+        assert_eq!(created["data"]["createCustomer"]["hasPassword"], true, "{created}");
+        let channel = app.credential(Role::SalesChannel, Mode::Test).await;
+        let (status, _) = app.login(&channel, "long@example.com", &longest).await;
+        assert_eq!(status, 200);
+        let input = json!({ "input": { "email": "longer@example.com", "password": format!("{longest}!") } });
+        let refused = app.graphql(Some(&token), CREATE, input).await;
+        assert_eq!(problem(&refused), (Some("VALIDATION_ERROR"), Some("/input/password"), Some("too_long")));
+    }
+
     async fn a_guest_given_a_password_may_keep_its_own_email_in_the_same_update(app: TestApp) {
         let token = app.token(Role::Integration, Mode::Test).await;
         let id = app.customer(&token, "guest@example.com", None).await;
