@@ -192,6 +192,31 @@ async fn password_version(app: &TestApp, email: &str) -> i32 {
 }
 
 on_both_databases! {
+    #[config(|c| c.argon2_parallelism = 2)]
+    async fn a_login_rehashes_a_password_hashed_with_any_weaker_cost_and_no_other(app: TestApp) {
+        let shop = app.credential(Role::SalesChannel, Mode::Test).await;
+        let weaker: [(&str, fn(&mut reset_gateway::config::Config)); 3] = [
+            ("memory@example.com", |c| c.argon2_memory_kib = 8 * 1024),
+            ("iterations@example.com", |c| c.argon2_iterations = 1),
+            ("lanes@example.com", |c| c.argon2_parallelism = 1),
+        ];
+        for (email, weaken) in weaker {
+            let weak = app.sibling(weaken).await;
+            let integration = weak.token(Role::Integration, Mode::Test).await;
+            weak.customer(&integration, email, Some(PASSWORD)).await;
+            let before = stored_hash(&app, email).await;
+            let (status, _) = app.login(&shop, email, PASSWORD).await;
+            assert_eq!(status, 200);
+            assert_ne!(stored_hash(&app, email).await, before, "{email}: rehashed with today's costs");
+        }
+        let integration = app.token(Role::Integration, Mode::Test).await;
+        app.customer(&integration, "today@example.com", Some(PASSWORD)).await;
+        let before = stored_hash(&app, "today@example.com").await;
+        let (status, _) = app.login(&shop, "today@example.com", PASSWORD).await;
+        assert_eq!(status, 200);
+        assert_eq!(stored_hash(&app, "today@example.com").await, before, "today's costs: left as it is");
+    }
+
     async fn every_password_change_moves_the_version_on_and_a_rehash_does_not(app: TestApp) {
         let weak = app.sibling(|c| c.argon2_memory_kib = 8 * 1024).await;
         let integration = weak.token(Role::Integration, Mode::Test).await;
