@@ -12,19 +12,19 @@ const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn random_id(len: usize) -> String {
     // One read of the OS source per id (drawing each character apart was one system call
     // per character, on every request's id). Bytes of 248 and above are skipped so that
-    // `% 62` stays uniform: 248 = 4 * 62.
-    let mut id = String::with_capacity(len);
+    // `% 62` stays uniform: 248 = 4 * 62. A read almost always gives more than enough.
     let mut bytes = vec![0u8; len + len / 4 + 4];
+    let mut id = String::with_capacity(bytes.len());
     while id.len() < len {
         os_rng().fill(&mut bytes[..]);
         id.extend(
             bytes
                 .iter()
                 .filter(|&&b| usize::from(b) < ALPHANUMERIC.len() * 4)
-                .map(|&b| ALPHANUMERIC[usize::from(b) % ALPHANUMERIC.len()] as char)
-                .take(len - id.len()),
+                .map(|&b| ALPHANUMERIC[usize::from(b) % ALPHANUMERIC.len()] as char),
         );
     }
+    id.truncate(len);
     id
 }
 
