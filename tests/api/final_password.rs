@@ -171,6 +171,9 @@ async fn race_on(app: &TestApp, raised_costs: bool) {
         .await;
 }
 
+/// A change to an instance's configuration that weakens one argon2 cost.
+type Weaken = fn(&mut reset_gateway::config::Config);
+
 /// The customer's password hash, as stored.
 async fn stored_hash(app: &TestApp, email: &str) -> String {
     let mut conn = app.state().db.conn().await.unwrap();
@@ -195,7 +198,7 @@ on_both_databases! {
     #[config(|c| c.argon2_parallelism = 2)]
     async fn a_login_rehashes_a_password_hashed_with_any_weaker_cost_and_no_other(app: TestApp) {
         let shop = app.credential(Role::SalesChannel, Mode::Test).await;
-        let weaker: [(&str, fn(&mut reset_gateway::config::Config)); 3] = [
+        let weaker: [(&str, Weaken); 3] = [
             ("memory@example.com", |c| c.argon2_memory_kib = 8 * 1024),
             ("iterations@example.com", |c| c.argon2_iterations = 1),
             ("lanes@example.com", |c| c.argon2_parallelism = 1),
