@@ -34,7 +34,7 @@ pub struct ApiCredential {
 impl ApiCredential {
     /// The credential's role, if the stored value is one this build knows.
     pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
+        Role::of_credential(&self.role)
     }
 
     /// The credential's mode, if the stored value is one this build knows.

@@ -67,12 +67,12 @@ impl Role {
         }
     }
 
-    /// Reads a stored role name.
-    pub fn parse(s: &str) -> Option<Role> {
+    /// Reads an API credential's stored role. A customer is never a credential (it signs in
+    /// through a sales channel), so `customer` is refused like any unknown name.
+    pub fn of_credential(s: &str) -> Option<Role> {
         match s {
             "integration" => Some(Role::Integration),
             "sales_channel" => Some(Role::SalesChannel),
-            "customer" => Some(Role::Customer),
             _ => None,
         }
     }

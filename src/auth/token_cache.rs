@@ -39,3 +39,49 @@ impl VerifiedTokens {
         self.tokens.insert(Box::from(token), (verified, expires));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Mode, Principal, Role};
+
+    fn verified(token_id: &str) -> VerifiedToken {
+        VerifiedToken {
+            principal: Principal {
+                role: Role::Integration,
+                mode: Mode::Test,
+                credential_id: "client".to_owned(),
+                customer_id: None,
+                token_id: token_id.to_owned(),
+            },
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_token_is_found_until_the_second_it_expires() {
+        let cache = VerifiedTokens::default();
+        cache.put("token", verified("jti"), 100);
+        let found = cache.get("token", 99).map(|v| v.principal.token_id);
+        assert_eq!(found.as_deref(), Some("jti"));
+        assert!(cache.get("token", 100).is_none());
+    }
+
+    #[test]
+    fn an_expired_token_is_dropped_and_stays_dropped() {
+        let cache = VerifiedTokens::default();
+        cache.put("token", verified("jti"), 100);
+        assert!(cache.get("token", 5_000).is_none());
+        assert!(
+            cache.get("token", 50).is_none(),
+            "the expired entry was removed"
+        );
+    }
+
+    #[test]
+    fn an_unknown_token_is_not_found() {
+        let cache = VerifiedTokens::default();
+        cache.put("token", verified("jti"), 100);
+        assert!(cache.get("other", 1).is_none());
+    }
+}

@@ -1,6 +1,8 @@
 //! `/oauth/token` and `/oauth/revoke`: each grant, each error, and what revocation ends.
 
 use reset_gateway::auth::{Mode, Role};
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::fixtures::{Callers, PASSWORD};
@@ -65,6 +67,22 @@ on_both_databases! {
         assert_eq!((status, answer["error"].as_str()), (401, Some("invalid_client")));
         let answer = app.graphql(Some(&token), "{ customers { totalCount } }", json!({})).await;
         assert_eq!(error_code(&answer), Some("INVALID_TOKEN"));
+    }
+
+    async fn a_credential_stored_with_a_role_no_client_holds_gets_no_token(app: TestApp) {
+        for role in ["customer", "superuser"] {
+            let insert = format!(
+                "INSERT INTO api_credentials (id, name, role, mode, created_at) \
+                 VALUES ('stored-as-{role}', 'hand-made', '{role}', 'test', '2026-01-01 00:00:00')"
+            );
+            app.execute_sql(&[&insert], &[&insert]).await;
+            let (status, answer) = app
+                .oauth_json("/oauth/token", json!({
+                    "grant_type": "client_credentials", "client_id": format!("stored-as-{role}"),
+                }))
+                .await;
+            assert_eq!((status, answer["error"].as_str()), (500, Some("server_error")), "{role}: {answer}");
+        }
     }
 
     async fn a_customer_logs_in_and_gets_a_refresh_token(app: TestApp) {
@@ -180,6 +198,26 @@ on_both_databases! {
         assert_eq!(error_code(&answer), Some("INVALID_TOKEN"));
         let (status, _) = app.oauth_json("/oauth/revoke", json!({ "token": "nothing-we-issued" })).await;
         assert_eq!(status, 200, "unknown tokens are ignored (RFC 7009)");
+    }
+
+    async fn an_access_token_works_until_the_second_it_expires_even_when_it_was_used_before(app: TestApp) {
+        let lifetime = reset_gateway::oauth::INTEGRATION_TOKEN_LIFETIME;
+        let checked_at_the_end = app.token(Role::Integration, Mode::Test).await;
+        let left_alone = app.token(Role::Integration, Mode::Test).await;
+        let works = |answer: &serde_json::Value| answer["data"]["customers"]["totalCount"].is_number();
+        for token in [&checked_at_the_end, &left_alone] {
+            let answer = app.graphql(Some(token), "{ customers { totalCount } }", json!({})).await;
+            assert!(works(&answer), "{answer}");
+        }
+        app.advance(lifetime - Duration::from_secs(1));
+        let answer = app.graphql(Some(&checked_at_the_end), "{ customers { totalCount } }", json!({})).await;
+        assert!(works(&answer), "a second before it expires: {answer}");
+        app.advance(Duration::from_secs(1));
+        let answer = app.graphql(Some(&checked_at_the_end), "{ customers { totalCount } }", json!({})).await;
+        assert_eq!(error_code(&answer), Some("INVALID_TOKEN"), "the second it expires: {answer}");
+        app.advance(Duration::from_secs(24 * 3600));
+        let answer = app.graphql(Some(&left_alone), "{ customers { totalCount } }", json!({})).await;
+        assert_eq!(error_code(&answer), Some("INVALID_TOKEN"), "a day after: {answer}");
     }
 
     async fn a_malformed_or_forged_bearer_token_is_an_invalid_token(app: TestApp) {
