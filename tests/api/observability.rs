@@ -117,3 +117,58 @@ async fn each_request_writes_exactly_one_log_line() {
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0]["status"], 400, "{refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_webhook_attempt_is_logged_with_the_customer_it_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::binary::sqlite_url(&dir, "attempts.db");
+    let integration = crate::binary::credential(&database, "integration");
+    let server =
+        crate::binary::Server::start(&database, &[("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")]);
+    let receiver = crate::receiver::Receiver::start().await;
+    let token = server
+        .access_token(&json!({
+            "grant_type": "client_credentials",
+            "client_id": integration["client_id"],
+            "client_secret": integration["client_secret"],
+        }))
+        .await;
+    let graphql = async |query: &str, variables: serde_json::Value| {
+        crate::raw::Raw::post(format!("{}/graphql", server.base_url))
+            .bearer(Some(&token))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .body
+    };
+    let webhook = graphql(
+        "mutation($url: String!) { createWebhook(input: { name: \"crm\", topic: \"customers.create\", callbackUrl: $url }) { id } }",
+        json!({ "url": receiver.url("/customers") }),
+    )
+    .await;
+    assert!(
+        webhook["data"]["createWebhook"]["id"].is_string(),
+        "{webhook}"
+    );
+    let created = graphql(
+        "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }",
+        json!({}),
+    )
+    .await;
+    let customer = created["data"]["createCustomer"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+
+    let attempt = eventually(async || {
+        let log = server.log();
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|entry| entry["message"] == "webhook attempt")
+            .ok_or_else(|| format!("no webhook attempt in:\n{log}"))
+    })
+    .await;
+    assert_eq!(attempt["topic"], "customers.create", "{attempt}");
+    assert_eq!(attempt["resource"], customer, "{attempt}");
+    assert_eq!(attempt["outcome"], "delivered", "{attempt}");
+}

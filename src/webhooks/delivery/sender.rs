@@ -232,6 +232,7 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
         delivery = %delivery.id,
         webhook = %delivery.webhook_id,
         topic = %delivery.topic,
+        resource = %delivery.resource_id,
         attempt,
         response_code = answer.code,
         outcome,
