@@ -114,6 +114,18 @@ pub fn unix_seconds() -> i64 {
     now_utc().timestamp()
 }
 
+/// The longest any configured duration may be: a century (humantime's `100y`). Longer
+/// ones reach past the timestamps the databases hold (PostgreSQL's begin in 4713 BC) once
+/// added to or taken from now, and sums of them overflow; an operator's "never" is `100y`.
+pub const MAX_DURATION_SETTING: std::time::Duration =
+    std::time::Duration::from_secs(100 * 31_557_600);
+
+/// A configured duration as chrono's, for arithmetic on timestamps. Every setting is at
+/// most [`MAX_DURATION_SETTING`], which chrono holds; a longer one saturates.
+pub fn span(d: std::time::Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
+}
+
 /// Truncates a timestamp to microseconds, the precision both backends keep.
 pub fn truncate_to_micros(t: NaiveDateTime) -> NaiveDateTime {
     let nanos = t.nanosecond() / 1_000 * 1_000;

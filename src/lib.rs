@@ -97,6 +97,7 @@ impl App {
 
     /// As [`App::build`], with the time read from `clock` (tests advance a manual one).
     pub async fn build_with_clock(config: Config, clock: clock::Clock) -> anyhow::Result<App> {
+        config.validate()?;
         db::run_migrations(&config.database_url).await?;
         let db = Db::connect(&config.database_url, &config.pool_options()).await?;
         if let Err(error) = db.refresh_planner_statistics().await {

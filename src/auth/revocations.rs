@@ -51,8 +51,7 @@ impl RevocationList {
     /// An empty list, for a database whose statements may take up to `statement_timeout`
     /// (a revocation may commit that long after it was stamped).
     pub fn new(statement_timeout: Duration) -> RevocationList {
-        let overlap = chrono::Duration::from_std(statement_timeout + CLOCK_SKEW)
-            .unwrap_or(chrono::Duration::minutes(10));
+        let overlap = crate::clock::span(statement_timeout + CLOCK_SKEW);
         RevocationList {
             state: RwLock::new(Revoked::default()),
             overlap,

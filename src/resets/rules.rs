@@ -145,7 +145,7 @@ pub async fn create(
     }
     let token = secrets::random_secret();
     let created_at = now();
-    let ttl = chrono::Duration::from_std(rules.ttl).unwrap_or(chrono::Duration::hours(6));
+    let ttl = crate::clock::span(rules.ttl);
     let row = NewReset {
         id: secrets::random_id(10),
         mode: caller.mode.as_str().to_owned(),

@@ -12,11 +12,14 @@ use crate::raw::Raw;
 
 /// Runs the binary with `args` on `database`.
 pub fn run(database: &str, args: &[&str]) -> Output {
-    command(None)
-        .env("DATABASE_URL", database)
-        .args(args)
-        .output()
-        .unwrap()
+    command_with_database(database).args(args).output().unwrap()
+}
+
+/// The binary as a command on `database`, to be given its arguments.
+pub fn command_with_database(database: &str) -> Command {
+    let mut command = command(None);
+    command.env("DATABASE_URL", database);
+    command
 }
 
 /// The binary as a command, run as another user when given: directly as that user's

@@ -81,3 +81,45 @@ fn a_sales_channel_has_no_secret_and_unknown_database_schemes_are_refused() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unsupported database URL scheme"));
 }
+
+/// The binary's exit and what it wrote on stderr, or None when it still runs after 10 s
+/// (it was killed).
+fn exit_of(database: &str, args: &[&str]) -> Option<(std::process::ExitStatus, String)> {
+    let mut child = crate::binary::command_with_database(database)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            return Some((status, stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+#[test]
+fn a_zero_period_for_a_background_task_or_a_zero_request_timeout_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_url(&dir, "zero.db");
+    for flag in [
+        "--revocation-refresh",
+        "--rate-limit-sync",
+        "--request-timeout",
+    ] {
+        let exit = exit_of(&database, &["--listen", "127.0.0.1:0", flag, "0s", "serve"]);
+        let (status, stderr) = exit.unwrap_or_else(|| panic!("{flag} 0s: the service started"));
+        assert!(!status.success(), "{flag}");
+        assert!(
+            stderr.contains("must be longer than zero"),
+            "{flag}: {stderr}"
+        );
+    }
+}

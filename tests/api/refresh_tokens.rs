@@ -126,10 +126,10 @@ on_both_databases! {
         assert_eq!(status, 200, "{again}");
     }
 
-    /// The command line takes at most `100y`; a longer age, set in code, must still not
-    /// turn into a timestamp the database cannot hold (it did on PostgreSQL: a 500).
-    #[config(|c| c.session_max_age = Duration::MAX)]
-    async fn a_session_age_beyond_the_calendar_still_lets_sessions_refresh(app: TestApp) {
+    /// The longest age taken, `100y`, reaches back before 1970; it must still not turn
+    /// into a timestamp the database cannot hold (a longer one did on PostgreSQL: a 500).
+    #[config(|c| c.session_max_age = reset_gateway::config::MAX_DURATION_SETTING)]
+    async fn the_longest_session_age_still_lets_sessions_refresh(app: TestApp) {
         let who = Callers::new(&app).await;
         let (_, session) = app.login(&who.sales_channel_client, "me@example.com", PASSWORD).await;
         app.advance(DAY);

@@ -12,8 +12,9 @@ use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
 use secrecy::SecretString;
 
-use super::{Session, SessionRules, SessionWithRefresh, chrono_duration, oldest_open};
+use super::{Session, SessionRules, SessionWithRefresh, oldest_open};
 use crate::auth::secrets;
+use crate::clock::span;
 use crate::db::schema::{customer_session_rotated_tokens as rotated, customer_sessions, customers};
 use crate::db::{Conn, Db, DbResult, now};
 use crate::db_run;
@@ -83,7 +84,7 @@ async fn rotate(
         )
         .set((
             customer_sessions::refresh_token_digest.eq(&new_digest),
-            customer_sessions::refresh_expires_at.eq(at + chrono_duration(rules.refresh_lifetime)),
+            customer_sessions::refresh_expires_at.eq(at + span(rules.refresh_lifetime)),
         ))
         .returning(Session::as_returning())
         .get_result(c)
@@ -138,9 +139,7 @@ async fn on_unknown_token(
             .optional()
     })?;
     match found {
-        Some((session_id, rotated_at))
-            if now() - rotated_at > chrono_duration(rules.reuse_grace) =>
-        {
+        Some((session_id, rotated_at)) if now() - rotated_at > span(rules.reuse_grace) => {
             super::end(conn, &session_id).await?;
             Ok(Refreshed::ReuseDetected { session_id })
         }

@@ -4,20 +4,30 @@ use std::time::Duration;
 
 use rand::RngExt;
 
+use crate::clock;
+
 /// The waits before each retry (Commerce Layer's ten by default). Each wait gets ±10%
 /// jitter, so that a receiver that was down is not hit by every waiting event at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule(Vec<Duration>);
 
 impl RetrySchedule {
-    /// Parses `5s,30s,2m,…` (humantime durations, comma-separated; empty: no retries).
+    /// Parses `5s,30s,2m,…` (humantime durations of at most a century, comma-separated;
+    /// empty: no retries).
     pub fn parse(text: &str) -> Result<RetrySchedule, String> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(RetrySchedule(Vec::new()));
         }
+        let wait = |text: &str| match humantime::parse_duration(text.trim()) {
+            Ok(wait) if wait > clock::MAX_DURATION_SETTING => {
+                Err("each wait must be at most 100 years".to_owned())
+            }
+            Ok(wait) => Ok(wait),
+            Err(e) => Err(e.to_string()),
+        };
         text.split(',')
-            .map(|wait| humantime::parse_duration(wait.trim()).map_err(|e| e.to_string()))
+            .map(wait)
             .collect::<Result<Vec<_>, _>>()
             .map(RetrySchedule)
     }
@@ -54,6 +64,19 @@ mod tests {
         assert_eq!(schedule.wait_after(0), None);
         let horizon = Duration::from_secs(5 + 30 + 120 + 300 + 900 + 1800 + 3600 * 18);
         assert_eq!(schedule.horizon(), horizon.mul_f64(1.1));
+    }
+
+    #[test]
+    fn a_wait_longer_than_a_century_is_refused_so_no_sum_of_waits_overflows() {
+        let longest = RetrySchedule::parse("100y,100y").unwrap();
+        assert!(longest.horizon() > longest.wait_after(1).unwrap());
+        for schedule in ["101y", "5s,400000000000y,400000000000y"] {
+            let refused = RetrySchedule::parse(schedule).unwrap_err();
+            assert!(
+                refused.contains("at most 100 years"),
+                "{schedule}: {refused}"
+            );
+        }
     }
 
     #[test]

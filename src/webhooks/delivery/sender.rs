@@ -155,7 +155,7 @@ pub async fn run(
 /// measures the outbox.
 async fn sweep(context: &Context) {
     let now = clock::now();
-    let retention = chrono::Duration::from_std(context.settings.retention).unwrap_or_default();
+    let retention = clock::span(context.settings.retention);
     let done: Result<(), DbError> = async {
         let mut conn = context.db.conn().await?;
         queries::forget_tokens(&mut conn, TokenScope::All, now).await?;
@@ -197,8 +197,7 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     };
     drop(conn);
     let attempt = delivery.attempts + 1;
-    let horizon = chrono::Duration::from_std(context.settings.schedule.horizon())
-        .unwrap_or(chrono::Duration::MAX);
+    let horizon = clock::span(context.settings.schedule.horizon());
     let answer = match delivery.round_started_at.checked_add_signed(horizon) {
         Some(last) if last < clock::now() => None,
         _ => Some(post(context, delivery, &target).await),
@@ -217,9 +216,7 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     let next = match answer.succeeded() {
         true => Next::Delivered,
         false => match context.settings.schedule.wait_after(attempt as u32) {
-            Some(wait) if retry => {
-                Next::RetryAt(at + chrono::Duration::from_std(wait).unwrap_or_default())
-            }
+            Some(wait) if retry => Next::RetryAt(at + clock::span(wait)),
             _ => Next::Failed,
         },
     };

@@ -27,7 +27,7 @@ pub(super) async fn claim(
         .map(|(webhook, _)| *webhook)
         .collect();
     let now = clock::now();
-    let lease = chrono::Duration::from_std(context.settings.lease).unwrap_or_default();
+    let lease = clock::span(context.settings.lease);
     let mut conn = context.db.conn().await?;
     let claimed = queries::claim(
         &mut conn,
