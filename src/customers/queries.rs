@@ -277,15 +277,14 @@ pub async fn change_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<
 /// Replaces the hash a login just verified with a stronger one of the same password (a
 /// rehash: not a password change, so the version stays). A compare-and-swap on the
 /// verified hash: when a password change committed since, the stored hash differs (each
-/// has its own salt) and the rehash, a copy of the old password, is dropped. True when
-/// stored.
+/// has its own salt) and the rehash, a copy of the old password, is dropped.
 pub async fn replace_verified_hash(
     conn: &mut Conn,
     id: &str,
     verified: &str,
     stronger: &str,
-) -> DbResult<bool> {
-    let replaced = db_run!(conn, |c| {
+) -> DbResult<()> {
+    db_run!(conn, |c| {
         diesel::update(
             customers::table
                 .find(id)
@@ -295,7 +294,7 @@ pub async fn replace_verified_hash(
         .execute(c)
         .await
     })?;
-    Ok(replaced == 1)
+    Ok(())
 }
 
 /// Deletes a customer of this mode. False when there was none.
