@@ -141,16 +141,9 @@ async fn the_highest_nesting_limit_still_fits_a_worker_threads_stack() {
     let client = crate::binary::credential(&database, "integration");
     let mut server = Server::start(&database, &[("MAX_NESTING", "128")]);
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{}/oauth/token", server.base_url))
-        .json(&json!({ "grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = server
+        .access_token(&json!({ "grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"] }))
+        .await;
     let graphql = format!("{}/graphql", server.base_url);
     // The document's selection set and argument list take two of the 128 levels.
     for value in [nested("[", "1", "]", 125), nested("{a:", "1", "}", 125)] {
