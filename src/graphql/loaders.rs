@@ -89,7 +89,7 @@ pub fn for_request(db: &Db, mode: Mode, held: &HeldFetches) -> RequestLoaders {
 /// timer (async-graphql's default 1 ms wait) only makes that less likely, and adds its
 /// latency to every nested list. Held to the end of the poll, a batch is always whole.
 #[derive(Clone, Default)]
-pub struct HeldFetches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+pub struct HeldFetches(Arc<Held>);
 
 impl HeldFetches {
     /// A loader that batches the keys of one poll and fetches them without delay.
@@ -99,7 +99,12 @@ impl HeldFetches {
         L: Loader<K>,
     {
         let held = self.0.clone();
-        let hold = move |fetch: BoxFuture<'static, ()>| held.lock().unwrap().push(fetch);
+        // Held only when asked for within a poll of `run`: a fetch asked for anywhere else
+        // (a task of its own) would wait for a poll that nothing may ever make.
+        let hold = move |fetch: BoxFuture<'static, ()>| match POLLING.get() == Arc::as_ptr(&held) {
+            true => held.lock().unwrap().push(fetch),
+            false => drop(tokio::spawn(fetch)),
+        };
         DataLoader::new(loader, hold).delay(Duration::ZERO)
     }
 
@@ -108,13 +113,37 @@ impl HeldFetches {
     pub async fn run<F: Future>(&self, execution: F) -> F::Output {
         let mut execution = std::pin::pin!(execution);
         std::future::poll_fn(|cx| {
+            let polling = Polling::enter(&self.0);
             let polled = execution.as_mut().poll(cx);
+            drop(polling);
             for fetch in self.0.lock().unwrap().drain(..) {
                 tokio::spawn(fetch);
             }
             polled
         })
         .await
+    }
+}
+
+type Held = Mutex<Vec<BoxFuture<'static, ()>>>;
+
+thread_local! {
+    /// The held fetches of the `run` this thread is polling, if any.
+    static POLLING: std::cell::Cell<*const Held> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// Marks this thread as polling a `run` until dropped (a panicking poll included).
+struct Polling(*const Held);
+
+impl Polling {
+    fn enter(held: &Arc<Held>) -> Polling {
+        Polling(POLLING.replace(Arc::as_ptr(held)))
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        POLLING.set(self.0);
     }
 }
 
@@ -233,5 +262,16 @@ mod tests {
             .await;
         assert_eq!((first, second), (Ok(Some(1)), Ok(Some(2))));
         assert_eq!(*batches.0.lock().unwrap(), [vec![1, 2]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_loader_used_by_a_task_of_its_own_fetches_without_waiting_for_the_request() {
+        let held = HeldFetches::default();
+        let loader = Arc::new(held.batching(Recorder::default()));
+        let spawned = tokio::spawn(async move { loader.load_one(7).await });
+        let found = held
+            .run(async { tokio::time::timeout(Duration::from_secs(5), spawned).await })
+            .await;
+        assert_eq!(found.expect("the fetch never ran").unwrap(), Ok(Some(7)));
     }
 }
