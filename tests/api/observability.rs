@@ -119,7 +119,7 @@ async fn each_request_writes_exactly_one_log_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_webhook_attempt_is_logged_with_the_customer_it_is_about() {
+async fn each_webhook_attempt_is_logged_with_the_record_it_is_about() {
     let dir = tempfile::tempdir().unwrap();
     let database = crate::binary::sqlite_url(&dir, "attempts.db");
     let integration = crate::binary::credential(&database, "integration");
@@ -141,15 +141,17 @@ async fn each_webhook_attempt_is_logged_with_the_customer_it_is_about() {
             .await
             .body
     };
-    let webhook = graphql(
-        "mutation($url: String!) { createWebhook(input: { name: \"crm\", topic: \"customers.create\", callbackUrl: $url }) { id } }",
-        json!({ "url": receiver.url("/customers") }),
-    )
-    .await;
-    assert!(
-        webhook["data"]["createWebhook"]["id"].is_string(),
-        "{webhook}"
-    );
+    for topic in ["customers.create", "customer_password_resets.destroy"] {
+        let webhook = graphql(
+            "mutation($topic: String!, $url: String!) { createWebhook(input: { name: \"crm\", topic: $topic, callbackUrl: $url }) { id } }",
+            json!({ "topic": topic, "url": receiver.url("/events") }),
+        )
+        .await;
+        assert!(
+            webhook["data"]["createWebhook"]["id"].is_string(),
+            "{webhook}"
+        );
+    }
     let created = graphql(
         "mutation { createCustomer(input: { email: \"ada@example.com\" }) { id } }",
         json!({}),
@@ -159,16 +161,43 @@ async fn each_webhook_attempt_is_logged_with_the_customer_it_is_about() {
         .as_str()
         .unwrap_or_else(|| panic!("{created}"))
         .to_owned();
+    let reset = graphql("mutation { createCustomerPasswordReset(input: { customerEmail: \"ada@example.com\" }) { id } }", json!({})).await;
+    let reset = reset["data"]["createCustomerPasswordReset"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reset}"))
+        .to_owned();
+    let deleted = graphql(
+        "mutation($id: ID!) { deleteCustomerPasswordReset(id: $id) }",
+        json!({ "id": reset }),
+    )
+    .await;
+    assert_eq!(
+        deleted["data"]["deleteCustomerPasswordReset"],
+        json!(reset),
+        "{deleted}"
+    );
 
-    let attempt = eventually(async || {
+    let attempts = eventually(async || {
         let log = server.log();
-        log.lines()
+        let attempts: Vec<serde_json::Value> = log
+            .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .find(|entry| entry["message"] == "webhook attempt")
-            .ok_or_else(|| format!("no webhook attempt in:\n{log}"))
+            .filter(|entry| entry["message"] == "webhook attempt")
+            .collect();
+        match attempts.len() {
+            2 => Ok(attempts),
+            _ => Err(format!("not two webhook attempts in:\n{log}")),
+        }
     })
     .await;
-    assert_eq!(attempt["topic"], "customers.create", "{attempt}");
-    assert_eq!(attempt["resource"], customer, "{attempt}");
-    assert_eq!(attempt["outcome"], "delivered", "{attempt}");
+    let about = |topic: &str| {
+        let attempt = attempts
+            .iter()
+            .find(|a| a["topic"] == topic)
+            .unwrap_or_else(|| panic!("{topic}: {attempts:?}"));
+        assert_eq!(attempt["outcome"], "delivered", "{attempt}");
+        attempt["resource"].clone()
+    };
+    assert_eq!(about("customers.create"), json!(customer));
+    assert_eq!(about("customer_password_resets.destroy"), json!(reset));
 }
