@@ -4,6 +4,7 @@
 //! [`App`] is the whole service: tests and `main` start it the same way.
 
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod codes;
@@ -192,25 +193,42 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let clock = &self.state.clock;
-        let housekeeping = tokio::spawn(clock.scope(housekeeping(self.state.clone())));
-        let rate_sync = tokio::spawn(clock.scope(sync_rate_limits(self.state.clone())));
+        let mut tasks = background::Tasks::default();
+        let housekeeping = tasks.spawn(
+            "housekeeping",
+            clock.scope(housekeeping(self.state.clone())),
+        );
+        let rate_sync = tasks.spawn(
+            "rate-limit sync",
+            clock.scope(sync_rate_limits(self.state.clone())),
+        );
         let (stop_sender, stopped) = tokio::sync::watch::channel(false);
         let sender_settings = self.state.config.webhook_sender_settings();
-        let sender = tokio::spawn(clock.scope(webhooks::delivery::sender::run(
-            self.state.db.clone(),
-            self.state.outbox.clone(),
-            self.state.callback_client.clone(),
-            sender_settings,
-            self.state.metrics.clone(),
-            stopped,
-        )));
+        let sender = tasks.spawn(
+            "webhook sender",
+            clock.scope(webhooks::delivery::sender::run(
+                self.state.db.clone(),
+                self.state.outbox.clone(),
+                self.state.callback_client.clone(),
+                sender_settings,
+                self.state.metrics.clone(),
+                stopped,
+            )),
+        );
         let router = http::router(self.state.clone());
+        let (failed, failure) = tokio::sync::oneshot::channel();
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                why = tasks.first_stopped() => {
+                    tracing::error!(%why, "a background task stopped: shutting down");
+                    let _ = failed.send(why);
+                }
+            }
             // Deliveries stop with the listener: those in flight go back to the outbox.
             let _ = stop_sender.send(true);
         })
@@ -222,7 +240,11 @@ impl App {
         if let Err(error) = clock.scope(sync_rate_limits_once(&self.state)).await {
             tracing::warn!(%error, "rate-limit hits not synced at shutdown");
         }
-        Ok(served?)
+        served?;
+        match failure.await {
+            Ok(why) => Err(anyhow::anyhow!("stopped because {why}")),
+            Err(_) => Ok(()),
+        }
     }
 }
 
