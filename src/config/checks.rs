@@ -15,37 +15,51 @@ pub use crate::clock::MAX_DURATION_SETTING;
 /// decide how much stack the parsers and validation rules take.
 pub const MAX_NESTING_CEILING: usize = 128;
 
-/// Whether a duration setting may be zero: not the periods of background tasks (a timer
-/// of period zero panics and stops the task), nor timeouts and lifetimes that would end
-/// everything at once.
+/// What a duration setting may be. Not zero for the periods of background tasks (a
+/// timer of period zero panics and stops the task), nor for timeouts and lifetimes that
+/// would end everything at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Least {
-    Zero,
+pub(super) enum Range {
+    /// From zero to a century.
+    UpToACentury,
+    /// Longer than zero, up to a century.
     AboveZero,
+    /// From zero to [`MAX_STATEMENT_TIMEOUT`].
+    StatementTimeout,
 }
 
-fn check_duration(d: Duration, least: Least) -> Result<Duration, String> {
-    if d > MAX_DURATION_SETTING {
-        return Err("must be at most 100 years".into());
+/// The longest statement timeout: both databases take it as a 32-bit count of
+/// milliseconds (PostgreSQL refuses a larger one, SQLite reads it as no wait at all).
+pub const MAX_STATEMENT_TIMEOUT: Duration = Duration::from_secs(24 * 24 * 3600);
+
+fn check_duration(d: Duration, range: Range) -> Result<Duration, String> {
+    match range {
+        Range::StatementTimeout if d > MAX_STATEMENT_TIMEOUT => {
+            Err("must be at most 24 days".into())
+        }
+        _ if d > MAX_DURATION_SETTING => Err("must be at most 100 years".into()),
+        Range::AboveZero if d.is_zero() => Err("must be longer than zero".into()),
+        _ => Ok(d),
     }
-    if least == Least::AboveZero && d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
+}
+
+fn parse_within(s: &str, range: Range) -> Result<Duration, String> {
+    check_duration(
+        humantime::parse_duration(s).map_err(|e| e.to_string())?,
+        range,
+    )
 }
 
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
-    check_duration(
-        humantime::parse_duration(s).map_err(|e| e.to_string())?,
-        Least::Zero,
-    )
+    parse_within(s, Range::UpToACentury)
 }
 
 pub(super) fn parse_positive_duration(s: &str) -> Result<Duration, String> {
-    check_duration(
-        humantime::parse_duration(s).map_err(|e| e.to_string())?,
-        Least::AboveZero,
-    )
+    parse_within(s, Range::AboveZero)
+}
+
+pub(super) fn parse_statement_timeout(s: &str) -> Result<Duration, String> {
+    parse_within(s, Range::StatementTimeout)
 }
 
 fn check_nesting(n: usize) -> Result<usize, String> {
@@ -85,13 +99,17 @@ pub(super) fn parse_outbox_key(s: &str) -> Result<SecretString, String> {
 }
 
 impl Config {
-    /// Each duration setting by its flag, with its value and whether it may be zero.
-    pub(super) fn durations(&self) -> [(&'static str, Duration, Least); 14] {
-        use Least::{AboveZero, Zero};
+    /// Each duration setting by its flag, with its value and what it may be.
+    pub(super) fn durations(&self) -> [(&'static str, Duration, Range); 14] {
+        use Range::{AboveZero, StatementTimeout, UpToACentury as Zero};
         [
             ("reset-token-ttl", self.reset_token_ttl, Zero),
             ("db-acquire-timeout", self.db_acquire_timeout, Zero),
-            ("db-statement-timeout", self.db_statement_timeout, Zero),
+            (
+                "db-statement-timeout",
+                self.db_statement_timeout,
+                StatementTimeout,
+            ),
             ("revocation-refresh", self.revocation_refresh, AboveZero),
             ("session-max-age", self.session_max_age, AboveZero),
             ("refresh-reuse-grace", self.refresh_reuse_grace, Zero),
@@ -140,8 +158,8 @@ impl Config {
                 problems.push(format!("--{flag} {e}"));
             }
         };
-        for (flag, value, least) in self.durations() {
-            check(flag, check_duration(value, least).map(drop));
+        for (flag, value, range) in self.durations() {
+            check(flag, check_duration(value, range).map(drop));
         }
         for (flag, value) in self.counts() {
             check(
@@ -216,25 +234,30 @@ mod tests {
     }
 
     #[test]
-    fn every_duration_setting_takes_a_century_and_refuses_longer_on_both_paths() {
-        for (flag, _, _) in defaults().durations() {
-            assert!(!command_line_refuses(flag, "100y"), "--{flag} 100y");
-            let refused = Flags::try_parse_from(["x", &format!("--{flag}"), "101y"]);
+    fn every_duration_setting_takes_its_longest_and_refuses_longer_on_both_paths() {
+        for (flag, _, range) in defaults().durations() {
+            let (longest, longer, refusal) = match range {
+                Range::StatementTimeout => ("24d", "25d", "must be at most 24 days"),
+                _ => ("100y", "101y", "must be at most 100 years"),
+            };
+            assert!(!command_line_refuses(flag, longest), "--{flag} {longest}");
+            let refused = Flags::try_parse_from(["x", &format!("--{flag}"), longer]);
             let refused = refused.err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(
-                refused.contains("must be at most 100 years"),
-                "--{flag}: {refused}"
-            );
+            assert!(refused.contains(refusal), "--{flag}: {refused}");
         }
         let mut config = defaults();
         config.session_max_age = MAX_DURATION_SETTING;
+        config.db_statement_timeout = MAX_STATEMENT_TIMEOUT;
         config.validate().unwrap();
         config.session_max_age = MAX_DURATION_SETTING + Duration::from_secs(1);
+        config.db_statement_timeout = MAX_STATEMENT_TIMEOUT + Duration::from_millis(1);
         let refused = config.validate().unwrap_err().to_string();
-        assert!(
-            refused.contains("--session-max-age must be at most 100 years"),
-            "{refused}"
-        );
+        for problem in [
+            "--session-max-age must be at most 100 years",
+            "--db-statement-timeout must be at most 24 days",
+        ] {
+            assert!(refused.contains(problem), "{problem} in {refused}");
+        }
     }
 
     #[test]
@@ -256,7 +279,7 @@ mod tests {
         let positive_durations = config
             .durations()
             .into_iter()
-            .filter(|d| d.2 == Least::AboveZero)
+            .filter(|d| d.2 == Range::AboveZero)
             .map(|d| d.0);
         let counts = config.counts().into_iter().map(|c| c.0);
         let mut refused_by_validate: Vec<String> = positive_durations

@@ -10,9 +10,10 @@ use crate::db::{DatabaseUrl, PoolOptions};
 
 mod checks;
 
-pub use checks::{MAX_DURATION_SETTING, MAX_NESTING_CEILING};
+pub use checks::{MAX_DURATION_SETTING, MAX_NESTING_CEILING, MAX_STATEMENT_TIMEOUT};
 use checks::{
     parse_duration, parse_nesting, parse_outbox_key, parse_positive_duration, parse_secret,
+    parse_statement_timeout,
 };
 
 /// How the service is configured. `reset-gateway --help` lists every setting.
@@ -100,7 +101,7 @@ pub struct Config {
 
     /// Longest a single SQL statement may run (SQLite: longest wait for the write lock).
     #[arg(long, env = "DB_STATEMENT_TIMEOUT", global = true, default_value = "10s",
-          value_parser = parse_duration)]
+          value_parser = parse_statement_timeout)]
     pub db_statement_timeout: Duration,
 
     /// How often each instance re-reads token and credential revocations made elsewhere.

@@ -123,3 +123,24 @@ fn a_zero_period_for_a_background_task_or_a_zero_request_timeout_is_refused_at_s
         );
     }
 }
+
+/// Both databases take the statement timeout as a 32-bit count of milliseconds: PostgreSQL
+/// refused every connection beyond it, and SQLite silently waited for no lock at all.
+#[test]
+fn a_statement_timeout_beyond_what_the_databases_hold_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_url(&dir, "timeout.db");
+    let exit = exit_of(
+        &database,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--db-statement-timeout",
+            "30d",
+            "serve",
+        ],
+    );
+    let (status, stderr) = exit.expect("--db-statement-timeout 30d: the service started");
+    assert!(!status.success());
+    assert!(stderr.contains("must be at most 24 days"), "{stderr}");
+}
