@@ -285,7 +285,7 @@ async fn housekeeping(state: Arc<AppState>) {
 }
 
 /// Deletes the customer sessions that are over, with their rotated refresh tokens' digests.
-async fn forget_ended_sessions(state: &AppState) -> db::DbResult<()> {
+async fn forget_ended_sessions(state: &AppState) -> Result<(), db::DbError> {
     let mut conn = state.db.conn().await?;
     auth::sessions::forget_ended(&mut conn, state.config.session_max_age).await
 }
@@ -303,7 +303,7 @@ async fn sync_rate_limits(state: Arc<AppState>) {
     }
 }
 
-async fn sync_rate_limits_once(state: &AppState) -> db::DbResult<()> {
+async fn sync_rate_limits_once(state: &AppState) -> Result<(), db::DbError> {
     let mut conn = state.db.conn().await?;
     state.rate_counters.sync(&mut conn).await
 }

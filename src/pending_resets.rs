@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::customer_password_resets as resets;
-use crate::db::{CachedSqlExt, Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbError};
 use crate::db_run;
 
 /// Wrong tokens a reset survives; the next one kills it.
@@ -24,7 +24,7 @@ pub async fn expire(
     customer_id: &str,
     except: Option<&str>,
     now: NaiveDateTime,
-) -> DbResult<usize> {
+) -> Result<usize, DbError> {
     let except = except.unwrap_or("");
     Ok(db_run!(conn, |c| {
         diesel::update(

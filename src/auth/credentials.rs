@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::{Mode, Role, secrets};
 use crate::db::schema::api_credentials;
-use crate::db::{Conn, DbResult, now};
+use crate::db::{Conn, DbError, now};
 use crate::db_run;
 
 /// A stored API credential.
@@ -64,7 +64,7 @@ pub async fn create(
     name: &str,
     role: Role,
     mode: Mode,
-) -> DbResult<NewCredential> {
+) -> Result<NewCredential, DbError> {
     let secret = (role == Role::Integration).then(secrets::random_secret);
     let credential = ApiCredential {
         id: secrets::random_id(32),
@@ -95,7 +95,7 @@ pub async fn create(
 }
 
 /// Every credential, oldest first.
-pub async fn list(conn: &mut Conn) -> DbResult<Vec<ApiCredential>> {
+pub async fn list(conn: &mut Conn) -> Result<Vec<ApiCredential>, DbError> {
     Ok(db_run!(conn, |c| {
         api_credentials::table
             .select(ApiCredential::as_select())
@@ -106,7 +106,7 @@ pub async fn list(conn: &mut Conn) -> DbResult<Vec<ApiCredential>> {
 }
 
 /// Revokes a credential; its tokens stop working. False when there is no such credential.
-pub async fn revoke(conn: &mut Conn, id: &str) -> DbResult<bool> {
+pub async fn revoke(conn: &mut Conn, id: &str) -> Result<bool, DbError> {
     let changed = db_run!(conn, |c| {
         diesel::update(
             api_credentials::table
@@ -121,7 +121,10 @@ pub async fn revoke(conn: &mut Conn, id: &str) -> DbResult<bool> {
 }
 
 /// The credential with this client id, unless it is revoked.
-pub async fn find_active(conn: &mut Conn, client_id: &str) -> DbResult<Option<ApiCredential>> {
+pub async fn find_active(
+    conn: &mut Conn,
+    client_id: &str,
+) -> Result<Option<ApiCredential>, DbError> {
     Ok(db_run!(conn, |c| {
         api_credentials::table
             .find(client_id)
@@ -135,7 +138,10 @@ pub async fn find_active(conn: &mut Conn, client_id: &str) -> DbResult<Option<Ap
 
 /// Ids of the credentials revoked after `since` (every revoked one without it), for the
 /// revocation list.
-pub async fn revoked_since(conn: &mut Conn, since: Option<NaiveDateTime>) -> DbResult<Vec<String>> {
+pub async fn revoked_since(
+    conn: &mut Conn,
+    since: Option<NaiveDateTime>,
+) -> Result<Vec<String>, DbError> {
     Ok(db_run!(conn, |c| {
         let revoked = api_credentials::table
             .filter(api_credentials::revoked_at.is_not_null())

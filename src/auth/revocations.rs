@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 
 use super::{Principal, credentials};
 use crate::db::schema::revoked_tokens;
-use crate::db::{Conn, DbResult, now};
+use crate::db::{Conn, DbError, now};
 use crate::db_run;
 
 /// Tokens revoked before their expiry and revoked credentials, mirrored in memory so that
@@ -71,7 +71,7 @@ impl RevocationList {
     }
 
     /// Records the revocation of an access token (until it would have expired anyway).
-    pub async fn revoke_token(&self, conn: &mut Conn, jti: &str, exp: i64) -> DbResult<()> {
+    pub async fn revoke_token(&self, conn: &mut Conn, jti: &str, exp: i64) -> Result<(), DbError> {
         let expires_at = chrono::DateTime::from_timestamp(exp, 0)
             .map(|t| t.naive_utc())
             .unwrap_or_else(now);
@@ -93,7 +93,7 @@ impl RevocationList {
 
     /// Reads the revocations made since the last refresh (all of them the first time)
     /// and forgets those whose tokens have expired. Returns how many rows it read.
-    pub async fn refresh(&self, conn: &mut Conn) -> DbResult<usize> {
+    pub async fn refresh(&self, conn: &mut Conn) -> Result<usize, DbError> {
         let started = now();
         let since = self.read().refreshed_at.map(|at| at - self.overlap);
         let tokens: Vec<(String, NaiveDateTime)> = db_run!(conn, |c| {

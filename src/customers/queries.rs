@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use super::{Customer, CustomerFilter, CustomerSort, CustomerSortField};
 use crate::auth::Mode;
 use crate::db::schema::customers;
-use crate::db::{CachedSqlExt, Conn, DbResult, now};
+use crate::db::{CachedSqlExt, Conn, DbError, now};
 use crate::db_run;
 use crate::listing::{PageWindow, SortKind, like_pattern};
 
@@ -106,7 +106,7 @@ pub(super) fn sort_kind(field: CustomerSortField) -> SortKind {
 }
 
 /// One customer of this mode.
-pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Customer>> {
+pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> Result<Option<Customer>, DbError> {
     Ok(db_run!(conn, |c| {
         customers::table
             .find(id)
@@ -121,7 +121,11 @@ pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Cust
 }
 
 /// The customers of this mode among `ids`, in no particular order (for data loaders).
-pub async fn find_many(conn: &mut Conn, mode: Mode, ids: &[String]) -> DbResult<Vec<Customer>> {
+pub async fn find_many(
+    conn: &mut Conn,
+    mode: Mode,
+    ids: &[String],
+) -> Result<Vec<Customer>, DbError> {
     Ok(db_run!(conn, |c| {
         customers::table
             .filter(customers::id.eq_any(ids))
@@ -133,7 +137,11 @@ pub async fn find_many(conn: &mut Conn, mode: Mode, ids: &[String]) -> DbResult<
 }
 
 /// The customer of this mode with this (normalised) email.
-pub async fn find_by_email(conn: &mut Conn, mode: Mode, email: &str) -> DbResult<Option<Customer>> {
+pub async fn find_by_email(
+    conn: &mut Conn,
+    mode: Mode,
+    email: &str,
+) -> Result<Option<Customer>, DbError> {
     Ok(db_run!(conn, |c| {
         customers::table
             .filter(customers::mode.eq(mode.as_str()))
@@ -164,7 +172,7 @@ pub async fn find_credentials(
     conn: &mut Conn,
     mode: Mode,
     email: &str,
-) -> DbResult<Option<StoredPassword>> {
+) -> Result<Option<StoredPassword>, DbError> {
     Ok(db_run!(conn, |c| {
         customers::table
             .filter(customers::mode.eq(mode.as_str()))
@@ -188,7 +196,7 @@ pub async fn list(
     filter: &CustomerFilter,
     sort: CustomerSort,
     window: PageWindow,
-) -> DbResult<Vec<Customer>> {
+) -> Result<Vec<Customer>, DbError> {
     Ok(sort_columns!(keyset_page!(
         conn,
         filtered!(mode, filter),
@@ -199,14 +207,14 @@ pub async fn list(
 }
 
 /// How many customers match.
-pub async fn count(conn: &mut Conn, mode: Mode, filter: &CustomerFilter) -> DbResult<i64> {
+pub async fn count(conn: &mut Conn, mode: Mode, filter: &CustomerFilter) -> Result<i64, DbError> {
     Ok(db_run!(conn, |c| {
         filtered!(mode, filter).count().get_result(c).await
     })?)
 }
 
 /// Inserts a customer and returns it as stored.
-pub async fn insert(conn: &mut Conn, customer: &NewCustomer) -> DbResult<Customer> {
+pub async fn insert(conn: &mut Conn, customer: &NewCustomer) -> Result<Customer, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::insert_into(customers::table)
             .values(customer)
@@ -222,7 +230,7 @@ pub async fn update(
     mode: Mode,
     id: &str,
     changes: &CustomerUpdate,
-) -> DbResult<Option<Customer>> {
+) -> Result<Option<Customer>, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::update(
             customers::table
@@ -239,7 +247,7 @@ pub async fn update(
 
 /// Gives a guest a password (a password change: the version moves on). False when the
 /// customer already has one (or is gone).
-pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbResult<bool> {
+pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> Result<bool, DbError> {
     let changed = db_run!(conn, |c| {
         diesel::update(
             customers::table
@@ -259,7 +267,7 @@ pub async fn set_password_if_unset(conn: &mut Conn, id: &str, hash: &str) -> DbR
 
 /// Changes a customer's password (a redeemed reset): the new hash, and the next password
 /// version, which ends every session opened under an earlier one.
-pub async fn change_password(conn: &mut Conn, id: &str, hash: &str) -> DbResult<()> {
+pub async fn change_password(conn: &mut Conn, id: &str, hash: &str) -> Result<(), DbError> {
     db_run!(conn, |c| {
         diesel::update(customers::table.find(id))
             .set((
@@ -283,7 +291,7 @@ pub async fn replace_verified_hash(
     id: &str,
     verified: &str,
     stronger: &str,
-) -> DbResult<()> {
+) -> Result<(), DbError> {
     db_run!(conn, |c| {
         diesel::update(
             customers::table
@@ -298,7 +306,7 @@ pub async fn replace_verified_hash(
 }
 
 /// Deletes a customer of this mode. False when there was none.
-pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
+pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> Result<bool, DbError> {
     let deleted = db_run!(conn, |c| {
         diesel::delete(
             customers::table
@@ -321,7 +329,7 @@ pub async fn explain_list(
     filter: &CustomerFilter,
     sort: CustomerSort,
     window: PageWindow,
-) -> DbResult<Option<Vec<serde_json::Value>>> {
+) -> Result<Option<Vec<serde_json::Value>>, DbError> {
     Ok(sort_columns!(keyset_explain!(
         conn,
         filtered!(mode, filter),

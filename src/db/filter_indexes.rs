@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
-use super::{Conn, Db, DbResult};
+use super::{Conn, Db, DbError};
 
 /// The indexes the `filter_indexes` migration creates only when `pg_trgm` is available.
 pub const TRIGRAM_INDEXES: [&str; 2] = [
@@ -24,7 +24,7 @@ impl Db {
     /// The trigram indexes missing from the database: none on SQLite, which has no such
     /// indexes to miss; on PostgreSQL, those the migration could not create. Without them
     /// the `...Cont` filters still answer right, by reading every row of the mode.
-    pub async fn missing_trigram_indexes(&self) -> DbResult<Vec<&'static str>> {
+    pub async fn missing_trigram_indexes(&self) -> Result<Vec<&'static str>, DbError> {
         let Conn::Pg(conn) = &mut self.conn().await? else {
             return Ok(Vec::new());
         };

@@ -5,12 +5,16 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::schema::settings;
-use super::{Conn, DbResult};
+use super::{Conn, DbError};
 use crate::db_run;
 
 /// The value stored under `name`, storing `candidate` first when there is none. Instances
 /// starting together agree: the first insert wins and every one reads it back.
-pub async fn stored_or_insert(conn: &mut Conn, name: &str, candidate: &str) -> DbResult<String> {
+pub async fn stored_or_insert(
+    conn: &mut Conn,
+    name: &str,
+    candidate: &str,
+) -> Result<String, DbError> {
     db_run!(conn, |c| {
         diesel::insert_into(settings::table)
             .values((settings::name.eq(name), settings::value.eq(candidate)))

@@ -26,7 +26,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncConnection;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{DbError, DbResult, PgConn};
+use super::{DbError, PgConn};
 
 /// Readers one shared connection takes at once before the next connection is used: a
 /// queue of short reads, so that none waits long behind the others.
@@ -78,7 +78,7 @@ impl SharedReads {
     /// A shared connection, opening it again when it was lost. Waits at most the
     /// acquire timeout in all, as a pooled checkout does, however many readers queue
     /// behind one that is connecting.
-    pub(super) async fn get(&self) -> DbResult<SharedConn> {
+    pub(super) async fn get(&self) -> Result<SharedConn, DbError> {
         let slot = self.pick();
         let reader = Reader::enter(&slot.readers);
         let conn = match slot.live() {
@@ -93,7 +93,7 @@ impl SharedReads {
         })
     }
 
-    async fn reopen(&self, slot: &Slot) -> DbResult<Arc<PgConn>> {
+    async fn reopen(&self, slot: &Slot) -> Result<Arc<PgConn>, DbError> {
         let _one_at_a_time = slot.connecting.lock().await;
         if let Some(conn) = slot.live() {
             return Ok(conn);

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{Budget, Verdict, Window};
-use crate::db::{Conn, DbResult, now};
+use crate::db::{Conn, DbError, now};
 
 /// One window's count as this instance knows it.
 #[derive(Debug, Default, Clone, Copy)]
@@ -46,7 +46,7 @@ impl LocalCounters {
 
     /// Adds the pending hits to the database and learns every instance's totals; forgets
     /// the windows that have ended. Hits that could not be added stay pending.
-    pub async fn sync(&self, conn: &mut Conn) -> DbResult<()> {
+    pub async fn sync(&self, conn: &mut Conn) -> Result<(), DbError> {
         let current = now();
         let due: Vec<(Window, u32)> = {
             let mut windows = self.lock();

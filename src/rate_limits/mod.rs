@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::rate_limits;
-use crate::db::{CachedSqlExt, Conn, DbResult, now};
+use crate::db::{CachedSqlExt, Conn, DbError, now};
 use crate::db_run;
 
 pub use local::LocalCounters;
@@ -147,7 +147,7 @@ impl Window {
     }
 
     /// Adds `hits` to the shared counter; returns its new total.
-    async fn add(&self, conn: &mut Conn, hits: u32) -> DbResult<u32> {
+    async fn add(&self, conn: &mut Conn, hits: u32) -> Result<u32, DbError> {
         let hits = hits.min(i32::MAX as u32) as i32;
         let total: i32 = db_run!(conn, |c| {
             diesel::insert_into(rate_limits::table)
@@ -176,7 +176,7 @@ pub async fn hit(
     subject: &str,
     budget: Budget,
     hits: u32,
-) -> DbResult<Verdict> {
+) -> Result<Verdict, DbError> {
     if budget.limit == 0 {
         return Ok(Verdict::unlimited(budget));
     }
@@ -194,7 +194,7 @@ pub async fn take_back(
     subject: &str,
     verdict: &Verdict,
     hits: u32,
-) -> DbResult<()> {
+) -> Result<(), DbError> {
     if verdict.budget.limit == 0 {
         return Ok(());
     }
@@ -211,7 +211,7 @@ pub async fn take_back(
 }
 
 /// Deletes the counters of windows that have ended.
-pub async fn forget_expired(conn: &mut Conn) -> DbResult<usize> {
+pub async fn forget_expired(conn: &mut Conn) -> Result<usize, DbError> {
     let current = now();
     Ok(db_run!(conn, |c| {
         diesel::delete(rate_limits::table.filter(rate_limits::expires_at.le(current)))

@@ -10,7 +10,7 @@ use crate::auth::Mode;
 use crate::customers::Customer;
 use crate::customers::document::{CUSTOMERS, customer_resource};
 use crate::customers::queries as customer_queries;
-use crate::db::{Conn, DbResult};
+use crate::db::{Conn, DbError};
 use crate::webhooks::outbox::Subject;
 use crate::webhooks::payload::{metadata, time};
 
@@ -69,7 +69,7 @@ impl Subject for ResetSubject<'_> {
         &'a self,
         conn: &'a mut Conn,
         mode: Mode,
-    ) -> BoxFuture<'a, DbResult<Option<Value>>> {
+    ) -> BoxFuture<'a, Result<Option<Value>, DbError>> {
         async move {
             let customer = customer_queries::find(conn, mode, &self.reset.customer_id).await?;
             Ok(customer.map(|customer| reset_document(self.reset, Some(&customer))))

@@ -12,7 +12,7 @@ use crate::customers::Customer;
 use crate::db::json::json_contains;
 use crate::db::schema::customer_password_resets as resets;
 use crate::db::schema::customers;
-use crate::db::{CachedSqlExt, Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbError};
 use crate::db_run;
 use crate::listing::{PageWindow, SortKind, like_pattern};
 use crate::pending_resets::MAX_FAILED_ATTEMPTS;
@@ -130,7 +130,7 @@ pub(super) fn sort_kind(field: ResetSortField) -> SortKind {
 }
 
 /// Inserts a reset and returns it as stored.
-pub async fn insert(conn: &mut Conn, reset: &NewReset) -> DbResult<PasswordReset> {
+pub async fn insert(conn: &mut Conn, reset: &NewReset) -> Result<PasswordReset, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::insert_into(resets::table)
             .values(reset)
@@ -146,7 +146,7 @@ pub async fn insert(conn: &mut Conn, reset: &NewReset) -> DbResult<PasswordReset
 /// stay pending. An update that changes nothing is the row lock both backends take
 /// (SQLite's immediate transaction already holds the database). False when there is no
 /// such customer.
-pub async fn lock_customer(conn: &mut Conn, customer_id: &str) -> DbResult<bool> {
+pub async fn lock_customer(conn: &mut Conn, customer_id: &str) -> Result<bool, DbError> {
     let locked = db_run!(conn, |c| {
         diesel::update(customers::table.find(customer_id))
             .set(customers::updated_at.eq(customers::updated_at))
@@ -158,7 +158,7 @@ pub async fn lock_customer(conn: &mut Conn, customer_id: &str) -> DbResult<bool>
 }
 
 /// One reset of this mode.
-pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<PasswordReset>> {
+pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> Result<Option<PasswordReset>, DbError> {
     Ok(db_run!(conn, |c| {
         resets::table
             .find(id)
@@ -247,7 +247,7 @@ pub async fn page_for_customers(
     customer_ids: &[String],
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
-) -> DbResult<Vec<PasswordReset>> {
+) -> Result<Vec<PasswordReset>, DbError> {
     if customer_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -270,7 +270,7 @@ pub async fn explain_page_for_customers(
     mode: Mode,
     customer_ids: &[String],
     limit: i64,
-) -> DbResult<Option<serde_json::Value>> {
+) -> Result<Option<serde_json::Value>, DbError> {
     let Conn::Pg(c) = conn else {
         return Ok(None);
     };
@@ -301,7 +301,7 @@ pub async fn count_for_customers(
     conn: &mut Conn,
     mode: Mode,
     customer_ids: &[String],
-) -> DbResult<Vec<(String, i64)>> {
+) -> Result<Vec<(String, i64)>, DbError> {
     Ok(db_run!(conn, |c| {
         resets::table
             .filter(resets::customer_id.eq_any(customer_ids))
@@ -321,7 +321,7 @@ pub async fn list(
     filter: &ResetFilter,
     sort: ResetSort,
     window: PageWindow,
-) -> DbResult<Vec<PasswordReset>> {
+) -> Result<Vec<PasswordReset>, DbError> {
     Ok(sort_columns!(keyset_page!(
         conn,
         filtered!(resets::table, mode, filter),
@@ -339,7 +339,7 @@ pub async fn list_with_customers(
     filter: &ResetFilter,
     sort: ResetSort,
     window: PageWindow,
-) -> DbResult<Vec<(PasswordReset, Customer)>> {
+) -> Result<Vec<(PasswordReset, Customer)>, DbError> {
     Ok(sort_columns!(keyset_page!(
         conn,
         filtered!(resets::table.inner_join(customers::table), mode, filter),
@@ -359,7 +359,7 @@ pub async fn explain_list(
     filter: &ResetFilter,
     sort: ResetSort,
     window: PageWindow,
-) -> DbResult<Option<Vec<serde_json::Value>>> {
+) -> Result<Option<Vec<serde_json::Value>>, DbError> {
     Ok(sort_columns!(keyset_explain!(
         conn,
         filtered!(mode, filter),
@@ -374,7 +374,7 @@ pub async fn find_with_customer(
     conn: &mut Conn,
     mode: Mode,
     id: &str,
-) -> DbResult<Option<(PasswordReset, Customer)>> {
+) -> Result<Option<(PasswordReset, Customer)>, DbError> {
     Ok(db_run!(conn, |c| {
         resets::table
             .inner_join(customers::table)
@@ -390,7 +390,7 @@ pub async fn find_with_customer(
 }
 
 /// How many resets match.
-pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> DbResult<i64> {
+pub async fn count(conn: &mut Conn, mode: Mode, filter: &ResetFilter) -> Result<i64, DbError> {
     Ok(db_run!(conn, |c| filtered!(mode, filter)
         .count()
         .get_result(c)
@@ -431,7 +431,7 @@ pub async fn attempt(
     token_digest: &str,
     now: NaiveDateTime,
     on_right: OnRightToken,
-) -> DbResult<Attempt> {
+) -> Result<Attempt, DbError> {
     let right = || resets::token_digest.eq(token_digest);
     // A bound parameter rather than two statements: one prepared statement serves both.
     let redeem = on_right == OnRightToken::Redeem;
@@ -478,7 +478,7 @@ pub async fn find_by_token(
     mode: Mode,
     id: &str,
     token_digest: &str,
-) -> DbResult<Option<PasswordReset>> {
+) -> Result<Option<PasswordReset>, DbError> {
     Ok(db_run!(conn, |c| {
         resets::table
             .find(id)
@@ -500,7 +500,7 @@ pub async fn update(
     mode: Mode,
     id: &str,
     changes: &ResetUpdate,
-) -> DbResult<Option<PasswordReset>> {
+) -> Result<Option<PasswordReset>, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::update(
             resets::table
@@ -516,7 +516,7 @@ pub async fn update(
 }
 
 /// Deletes a reset of this mode. False when there was none.
-pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
+pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> Result<bool, DbError> {
     let deleted = db_run!(conn, |c| {
         diesel::delete(
             resets::table

@@ -22,7 +22,7 @@ pub use rotation::{Refreshed, refresh};
 
 use super::secrets;
 use crate::db::schema::{customer_sessions, customers};
-use crate::db::{Conn, DbResult, now};
+use crate::db::{Conn, DbError, now};
 use crate::db_run;
 
 /// A live customer session.
@@ -93,7 +93,7 @@ pub async fn open(
     credential_id: &str,
     password_version: i32,
     refresh_lifetime: Duration,
-) -> DbResult<Option<SessionWithRefresh>> {
+) -> Result<Option<SessionWithRefresh>, DbError> {
     let refresh_token = secrets::random_secret();
     let id = secrets::random_id(20);
     let digest = secrets::digest(&refresh_token);
@@ -139,7 +139,7 @@ pub async fn open(
 }
 
 /// Ends the session a refresh token belongs to. False when there was none.
-pub async fn end_by_refresh_token(conn: &mut Conn, refresh_token: &str) -> DbResult<bool> {
+pub async fn end_by_refresh_token(conn: &mut Conn, refresh_token: &str) -> Result<bool, DbError> {
     let digest = secrets::digest(refresh_token);
     let ended = db_run!(conn, |c| {
         diesel::delete(
@@ -153,7 +153,7 @@ pub async fn end_by_refresh_token(conn: &mut Conn, refresh_token: &str) -> DbRes
 
 /// Ends one session (its access and refresh tokens stop working; the digests of its
 /// rotated refresh tokens go with it).
-pub async fn end(conn: &mut Conn, session_id: &str) -> DbResult<()> {
+pub async fn end(conn: &mut Conn, session_id: &str) -> Result<(), DbError> {
     db_run!(conn, |c| {
         diesel::delete(customer_sessions::table.find(session_id))
             .execute(c)
@@ -163,7 +163,7 @@ pub async fn end(conn: &mut Conn, session_id: &str) -> DbResult<()> {
 }
 
 /// Ends every session of a customer: after a password change, earlier tokens stop working.
-pub async fn end_all_for_customer(conn: &mut Conn, customer_id: &str) -> DbResult<()> {
+pub async fn end_all_for_customer(conn: &mut Conn, customer_id: &str) -> Result<(), DbError> {
     db_run!(conn, |c| {
         diesel::delete(
             customer_sessions::table.filter(customer_sessions::customer_id.eq(customer_id)),
@@ -181,7 +181,7 @@ pub async fn is_open(
     session_id: &str,
     customer_id: &str,
     max_age: Duration,
-) -> DbResult<bool> {
+) -> Result<bool, DbError> {
     let oldest = oldest_open(max_age);
     let found: Option<String> = db_run!(conn, |c| {
         customer_sessions::table
@@ -201,7 +201,7 @@ pub async fn is_open(
 /// Deletes the sessions that are over (refresh token expired, or past `max_age`), with
 /// the digests of their rotated refresh tokens: what bounds both tables. Their access
 /// tokens have expired too: none outlives its session's refresh token or age.
-pub async fn forget_ended(conn: &mut Conn, max_age: Duration) -> DbResult<()> {
+pub async fn forget_ended(conn: &mut Conn, max_age: Duration) -> Result<(), DbError> {
     let (current, oldest) = (now(), oldest_open(max_age));
     db_run!(conn, |c| {
         diesel::delete(

@@ -16,7 +16,7 @@ use super::{Session, SessionRules, SessionWithRefresh, oldest_open};
 use crate::auth::secrets;
 use crate::clock::span;
 use crate::db::schema::{customer_session_rotated_tokens as rotated, customer_sessions, customers};
-use crate::db::{Conn, Db, DbResult, now};
+use crate::db::{Conn, Db, DbError, now};
 use crate::db_run;
 
 /// What a refresh did.
@@ -40,7 +40,7 @@ pub async fn refresh(
     refresh_token: &str,
     issued_to: Option<&str>,
     rules: SessionRules,
-) -> DbResult<Refreshed> {
+) -> Result<Refreshed, DbError> {
     let old_digest = secrets::digest(refresh_token);
     let issued_to = issued_to.map(str::to_owned);
     db.transaction(move |conn| {
@@ -65,7 +65,7 @@ async fn rotate(
     old_digest: &str,
     issued_to: Option<&str>,
     rules: SessionRules,
-) -> DbResult<Option<Refreshed>> {
+) -> Result<Option<Refreshed>, DbError> {
     let at = now();
     let new_token = secrets::random_secret();
     let new_digest = secrets::digest(&new_token);
@@ -129,7 +129,7 @@ async fn on_unknown_token(
     conn: &mut Conn,
     old_digest: &str,
     rules: SessionRules,
-) -> DbResult<Refreshed> {
+) -> Result<Refreshed, DbError> {
     let found: Option<(String, chrono::NaiveDateTime)> = db_run!(conn, |c| {
         rotated::table
             .find(old_digest)

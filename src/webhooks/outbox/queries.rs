@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 
 use super::DeliveryState;
 use crate::db::schema::{event_callbacks, webhook_deliveries, webhooks};
-use crate::db::{CachedSqlExt, Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbError};
 use crate::db_run;
 use crate::pending_resets::MAX_FAILED_ATTEMPTS;
 use crate::webhooks::resource::CircuitState;
@@ -51,7 +51,7 @@ pub async fn claim(
     lease_until: NaiveDateTime,
     skipped: &[&str],
     limit: i64,
-) -> DbResult<Vec<Claimed>> {
+) -> Result<Vec<Claimed>, DbError> {
     // The skipped ids as one bound text, `,id,id,`, searched for `,id,` (ids hold no
     // comma): one statement whatever their number.
     let skipped = format!(",{},", skipped.join(","));
@@ -88,7 +88,7 @@ pub async fn claim(
 
 /// Gives claimed deliveries back unsent (a sender stopping): they are due again at once,
 /// for any instance, with no attempt counted.
-pub async fn release(conn: &mut Conn, owner: &str, ids: &[String]) -> DbResult<usize> {
+pub async fn release(conn: &mut Conn, owner: &str, ids: &[String]) -> Result<usize, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::update(
             webhook_deliveries::table
@@ -150,7 +150,7 @@ pub async fn record_attempt(
     attempted: &Attempted<'_>,
     callback_id: &str,
     circuit_threshold: i32,
-) -> DbResult<()> {
+) -> Result<(), DbError> {
     let a = attempted;
     let (state, next_at, settled_at) = match a.next {
         Next::Delivered => (DeliveryState::Delivered, a.at, Some(a.at)),
@@ -233,7 +233,7 @@ pub async fn forget_tokens(
     conn: &mut Conn,
     scope: TokenScope<'_>,
     now: NaiveDateTime,
-) -> DbResult<usize> {
+) -> Result<usize, DbError> {
     let (scope_sql, scope_id) = match scope {
         // Bound as a null that the text tests, so that every form takes four parameters.
         TokenScope::All => (" AND $4 IS NULL", None),
@@ -264,7 +264,7 @@ pub async fn forget_tokens(
 }
 
 /// Deletes the deliveries settled before `before` and the event callbacks made before it.
-pub async fn prune(conn: &mut Conn, before: NaiveDateTime) -> DbResult<usize> {
+pub async fn prune(conn: &mut Conn, before: NaiveDateTime) -> Result<usize, DbError> {
     Ok(db_run!(conn, |c| {
         let callbacks =
             diesel::delete(event_callbacks::table.filter(event_callbacks::created_at.lt(before)))
@@ -291,7 +291,7 @@ pub struct Depth {
 }
 
 /// Reads [`Depth`].
-pub async fn depth(conn: &mut Conn) -> DbResult<Depth> {
+pub async fn depth(conn: &mut Conn) -> Result<Depth, DbError> {
     let pending = DeliveryState::Pending.as_str();
     let open = CircuitState::Open.as_str();
     let ((count, oldest), open_circuits) = db_run!(conn, |c| {
@@ -331,7 +331,7 @@ pub struct Target {
 }
 
 /// The webhook's [`Target`]; none when it was deleted.
-pub async fn target(conn: &mut Conn, webhook_id: &str) -> DbResult<Option<Target>> {
+pub async fn target(conn: &mut Conn, webhook_id: &str) -> Result<Option<Target>, DbError> {
     Ok(db_run!(conn, |c| {
         webhooks::table
             .find(webhook_id)

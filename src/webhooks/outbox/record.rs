@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{DeliveryState, Outbox};
 use crate::auth::{Mode, secrets};
 use crate::db::schema::{webhook_deliveries, webhooks};
-use crate::db::{CachedSqlExt, Conn, DbResult, now};
+use crate::db::{CachedSqlExt, Conn, DbError, now};
 use crate::db_run;
 use crate::webhooks::sealed;
 use crate::webhooks::topic::Topic;
@@ -33,7 +33,7 @@ pub trait Subject: Sync {
         &'a self,
         _conn: &'a mut Conn,
         _mode: Mode,
-    ) -> BoxFuture<'a, DbResult<Option<Value>>> {
+    ) -> BoxFuture<'a, Result<Option<Value>, DbError>> {
         async { Ok(None) }.boxed()
     }
 
@@ -74,7 +74,7 @@ pub async fn record(
     mode: Mode,
     topic: Topic,
     subject: &impl Subject,
-) -> DbResult<usize> {
+) -> Result<usize, DbError> {
     let subscribers: Vec<(String, String)> = db_run!(conn, |c| {
         webhooks::table
             .filter(webhooks::mode.eq(mode.as_str()))

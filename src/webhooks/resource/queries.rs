@@ -9,7 +9,7 @@ use super::{
 };
 use crate::auth::Mode;
 use crate::db::schema::{event_callbacks, webhooks};
-use crate::db::{CachedSqlExt, Conn, DbResult};
+use crate::db::{CachedSqlExt, Conn, DbError};
 use crate::db_run;
 use crate::listing::{PageWindow, SortKind};
 
@@ -128,7 +128,7 @@ pub(super) fn sort_kind(field: WebhookSortField) -> SortKind {
 }
 
 /// Inserts a webhook and returns it as stored.
-pub async fn insert(conn: &mut Conn, webhook: &NewWebhook) -> DbResult<Webhook> {
+pub async fn insert(conn: &mut Conn, webhook: &NewWebhook) -> Result<Webhook, DbError> {
     Ok(db_run!(conn, |c| {
         diesel::insert_into(webhooks::table)
             .values(webhook)
@@ -139,7 +139,7 @@ pub async fn insert(conn: &mut Conn, webhook: &NewWebhook) -> DbResult<Webhook> 
 }
 
 /// One webhook of this mode.
-pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<Option<Webhook>> {
+pub async fn find(conn: &mut Conn, mode: Mode, id: &str) -> Result<Option<Webhook>, DbError> {
     Ok(db_run!(conn, |c| {
         webhooks::table
             .find(id)
@@ -161,7 +161,7 @@ pub async fn list(
     filter: &WebhookFilter,
     sort: WebhookSort,
     window: PageWindow,
-) -> DbResult<Vec<Webhook>> {
+) -> Result<Vec<Webhook>, DbError> {
     Ok(sort_columns!(keyset_page!(
         conn,
         filtered!(mode, filter),
@@ -172,7 +172,7 @@ pub async fn list(
 }
 
 /// How many webhooks match.
-pub async fn count(conn: &mut Conn, mode: Mode, filter: &WebhookFilter) -> DbResult<i64> {
+pub async fn count(conn: &mut Conn, mode: Mode, filter: &WebhookFilter) -> Result<i64, DbError> {
     Ok(db_run!(conn, |c| {
         filtered!(mode, filter).count().get_result(c).await
     })?)
@@ -187,7 +187,7 @@ pub async fn update(
     id: &str,
     changes: &WebhookUpdate,
     rotation: Option<&Rotation>,
-) -> DbResult<Option<Webhook>> {
+) -> Result<Option<Webhook>, DbError> {
     let rotation = rotation.map(|r| {
         (
             webhooks::previous_shared_secret.eq(webhooks::shared_secret.nullable()),
@@ -211,7 +211,7 @@ pub async fn update(
 
 /// Deletes a webhook of this mode (its event callbacks go with it). False when there was
 /// none.
-pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
+pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> Result<bool, DbError> {
     let deleted = db_run!(conn, |c| {
         diesel::delete(
             webhooks::table
@@ -230,7 +230,7 @@ pub async fn delete(conn: &mut Conn, mode: Mode, id: &str) -> DbResult<bool> {
 pub async fn last_callbacks(
     conn: &mut Conn,
     webhook_ids: &[String],
-) -> DbResult<Vec<EventCallback>> {
+) -> Result<Vec<EventCallback>, DbError> {
     let mut found = Vec::new();
     for id in webhook_ids {
         let rows: Vec<EventCallback> = db_run!(conn, |c| {
