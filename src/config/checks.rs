@@ -101,10 +101,10 @@ pub(super) fn parse_outbox_key(s: &str) -> Result<SecretString, String> {
 impl Config {
     /// Each duration setting by its flag, with its value and what it may be.
     pub(super) fn durations(&self) -> [(&'static str, Duration, Range); 14] {
-        use Range::{AboveZero, StatementTimeout, UpToACentury as Zero};
+        use Range::{AboveZero, StatementTimeout, UpToACentury};
         [
-            ("reset-token-ttl", self.reset_token_ttl, Zero),
-            ("db-acquire-timeout", self.db_acquire_timeout, Zero),
+            ("reset-token-ttl", self.reset_token_ttl, UpToACentury),
+            ("db-acquire-timeout", self.db_acquire_timeout, UpToACentury),
             (
                 "db-statement-timeout",
                 self.db_statement_timeout,
@@ -112,18 +112,26 @@ impl Config {
             ),
             ("revocation-refresh", self.revocation_refresh, AboveZero),
             ("session-max-age", self.session_max_age, AboveZero),
-            ("refresh-reuse-grace", self.refresh_reuse_grace, Zero),
+            (
+                "refresh-reuse-grace",
+                self.refresh_reuse_grace,
+                UpToACentury,
+            ),
             (
                 "rate-limit-reset-creations-interval",
                 self.rate_limit_reset_creations_interval,
-                Zero,
+                UpToACentury,
             ),
-            ("rate-limit-interval", self.rate_limit_interval, Zero),
+            (
+                "rate-limit-interval",
+                self.rate_limit_interval,
+                UpToACentury,
+            ),
             ("rate-limit-sync", self.rate_limit_sync, AboveZero),
             (
                 "login-failures-interval",
                 self.login_failures_interval,
-                Zero,
+                UpToACentury,
             ),
             ("request-timeout", self.request_timeout, AboveZero),
             ("webhook-timeout", self.webhook_timeout, AboveZero),
