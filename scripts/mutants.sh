@@ -52,8 +52,10 @@ esac
 file_args=()
 for f in "${files[@]}"; do file_args+=(-f "$f"); done
 
-# SQLite only (PostgreSQL runs the same rules), on a RAM disk; the `mutants` profile
-# (Cargo.toml) builds without debug info, and mold links when it is installed.
+# Pass 1 on SQLite only, on a RAM disk; pass 2 on PostgreSQL too when TEST_DATABASE_URL
+# is set (a row lock or a race only PostgreSQL has is caught there). The `mutants`
+# profile (Cargo.toml) builds without debug info, and mold links when it is installed.
+postgres="${TEST_DATABASE_URL:-}"
 unset TEST_DATABASE_URL
 if command -v mold >/dev/null; then
     export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
@@ -78,8 +80,10 @@ if [[ -s "$missed" ]]; then
     while IFS= read -r name; do
         regexes+=(-F "^$(printf '%s' "$name" | sed 's/[][\\.*^$(){}+?|/]/\\&/g')\$")
     done < "$missed"
-    cargo mutants "${place[@]}" --profile mutants --no-shuffle --baseline=skip --timeout 600 "${file_args[@]}" "${regexes[@]}" \
-        -o "$out/pass2" || true
+    both=()
+    [[ -n "$postgres" ]] && both=(env TEST_DATABASE_URL="$postgres")
+    "${both[@]}" cargo mutants "${place[@]}" --profile mutants --no-shuffle --baseline=skip \
+        --timeout 600 "${file_args[@]}" "${regexes[@]}" -o "$out/pass2" || true
 fi
 
 count() { cat "$@" 2>/dev/null | wc -l; }
