@@ -13,7 +13,8 @@
 # --in-place mutates this checkout (and restores it) instead of a copy: faster, because the
 # build in target/ is reused, but do not edit the tree while it runs. MUTANTS_PASS2_ONLY=1
 # reruns only the second pass over the first pass's misses, after new tests were written
-# (the code unchanged: the misses are found by their line).
+# (the code unchanged: the misses are found by their line). MUTANTS_ONLY=FILE runs one
+# file of the group (with the group's tests), to rerun a file that changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +50,10 @@ case "$group" in
         filters=(webhook) ;;
     *) echo "unknown group $group" >&2; exit 2 ;;
 esac
+if [[ -n "${MUTANTS_ONLY:-}" ]]; then
+    [[ " ${files[*]} " == *" $MUTANTS_ONLY "* ]] || { echo "$MUTANTS_ONLY is not in $group" >&2; exit 2; }
+    files=("$MUTANTS_ONLY")
+fi
 file_args=()
 for f in "${files[@]}"; do file_args+=(-f "$f"); done
 
@@ -61,7 +66,7 @@ if command -v mold >/dev/null; then
     export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
 fi
 export TMPDIR="${MUTANTS_TMPDIR:-/dev/shm}"
-out="mutants.out/$group"
+out="mutants.out/$group${MUTANTS_ONLY:+-$(basename "$MUTANTS_ONLY" .rs)}"
 mkdir -p "$out"
 
 if [[ "${MUTANTS_PASS2_ONLY:-}" == 1 ]]; then
