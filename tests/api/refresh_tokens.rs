@@ -10,7 +10,7 @@ use reset_gateway::auth::{Mode, Role, sessions};
 use reset_gateway::db::schema::{customer_session_rotated_tokens, customer_sessions};
 use serde_json::{Value, json};
 
-use crate::fixtures::{Callers, PASSWORD};
+use crate::fixtures::{Callers, PASSWORD, create_reset, redeem};
 use crate::harness::{TestApp, error_code, on_both_databases};
 
 const ME: &str = "query($id: ID!) { customer(id: $id) { id } }";
@@ -172,5 +172,21 @@ on_both_databases! {
         app.advance(10 * DAY);
         forget_ended(&app).await;
         assert_eq!(stored(&app).await, (0, 0), "30 days old: gone, with its rotated tokens");
+    }
+
+    async fn a_redeemed_reset_deletes_the_customers_sessions_and_no_one_elses(app: TestApp) {
+        // The password version already refuses them (final_password.rs); deleting them
+        // too keeps the table to live sessions, and the refusal to two checks.
+        let who = Callers::new(&app).await;
+        let client = &who.sales_channel_client;
+        let (_, second) = app.login(client, "me@example.com", PASSWORD).await;
+        let (_, other) = app.login(client, "other@example.com", PASSWORD).await;
+        refresh(&app, &second["refresh_token"]).await;
+        assert_eq!(stored(&app).await, (3, 1));
+        let (id, token) = create_reset(&app, &who.integration, "me@example.com").await;
+        let redeemed = redeem(&app, &who.sales_channel, &id, &token, "a new and long password").await;
+        assert_eq!(redeemed["data"]["updateCustomerPasswordReset"]["status"], "USED", "{redeemed}");
+        assert_eq!(stored(&app).await, (1, 0), "only the other customer's session is left");
+        assert_eq!(access(&app, &other).await, None, "and it still works");
     }
 }
