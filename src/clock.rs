@@ -126,6 +126,20 @@ pub fn span(d: std::time::Duration) -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
 }
 
+/// `at` plus a configured duration. Saturates at the latest timestamp chrono holds rather
+/// than panic, so no caller relies on the duration having been validated.
+pub fn after(at: NaiveDateTime, d: Duration) -> NaiveDateTime {
+    at.checked_add_signed(span(d)).unwrap_or(NaiveDateTime::MAX)
+}
+
+/// `at` minus a configured duration, never earlier than the epoch: nothing this service
+/// stamps is older, and both databases hold it (chrono's earliest is beyond PostgreSQL's).
+pub fn before(at: NaiveDateTime, d: Duration) -> NaiveDateTime {
+    let epoch = DateTime::UNIX_EPOCH.naive_utc();
+    at.checked_sub_signed(span(d))
+        .map_or(epoch, |t| t.max(epoch))
+}
+
 /// Truncates a timestamp to microseconds, the precision both backends keep.
 pub fn truncate_to_micros(t: NaiveDateTime) -> NaiveDateTime {
     let nanos = t.nanosecond() / 1_000 * 1_000;
@@ -149,5 +163,19 @@ mod tests {
             })
             .await;
         assert!(now_utc() < start, "outside the scope, the system's time");
+    }
+
+    #[test]
+    fn timestamp_arithmetic_on_a_duration_saturates_instead_of_panicking() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let hour = Duration::from_secs(3600);
+        assert_eq!((after(at, hour) - at).num_seconds(), 3600);
+        assert_eq!((at - before(at, hour)).num_seconds(), 3600);
+        assert_eq!(after(at, Duration::MAX), NaiveDateTime::MAX);
+        let epoch = DateTime::UNIX_EPOCH.naive_utc();
+        assert_eq!(before(at, Duration::MAX), epoch, "never before 1970");
+        assert_eq!(before(at, MAX_DURATION_SETTING), epoch);
     }
 }

@@ -28,7 +28,7 @@ use crate::db_run;
 /// the token would have expired anyway.
 pub struct RevocationList {
     state: RwLock<Revoked>,
-    overlap: chrono::Duration,
+    overlap: Duration,
 }
 
 #[derive(Default)]
@@ -51,7 +51,7 @@ impl RevocationList {
     /// An empty list, for a database whose statements may take up to `statement_timeout`
     /// (a revocation may commit that long after it was stamped).
     pub fn new(statement_timeout: Duration) -> RevocationList {
-        let overlap = crate::clock::span(statement_timeout + CLOCK_SKEW);
+        let overlap = statement_timeout.saturating_add(CLOCK_SKEW);
         RevocationList {
             state: RwLock::new(Revoked::default()),
             overlap,
@@ -95,7 +95,10 @@ impl RevocationList {
     /// and forgets those whose tokens have expired. Returns how many rows it read.
     pub async fn refresh(&self, conn: &mut Conn) -> Result<usize, DbError> {
         let started = now();
-        let since = self.read().refreshed_at.map(|at| at - self.overlap);
+        let since = self
+            .read()
+            .refreshed_at
+            .map(|at| crate::clock::before(at, self.overlap));
         let tokens: Vec<(String, NaiveDateTime)> = db_run!(conn, |c| {
             diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(started)))
                 .execute(c)

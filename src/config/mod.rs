@@ -446,7 +446,7 @@ impl Config {
             poll_interval: self.webhook_poll_interval,
             concurrency: usize::from(self.webhook_concurrency),
             // Longer than any attempt can take, so that a live sender keeps what it holds.
-            lease: self.webhook_timeout + Duration::from_secs(60),
+            lease: self.webhook_timeout.saturating_add(Duration::from_secs(60)),
             retention: self.webhook_event_retention,
         }
     }

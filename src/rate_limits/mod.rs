@@ -117,10 +117,15 @@ struct Window {
     expires_at: NaiveDateTime,
 }
 
+/// A window's length in whole seconds, at least one.
+fn seconds(interval: Duration) -> i64 {
+    i64::try_from(interval.as_secs()).map_or(i64::MAX, |s| s.max(1))
+}
+
 impl Window {
     /// The current window of `budget` for `scope` and `subject`.
     fn current(scope: &str, subject: &str, budget: Budget) -> Window {
-        let interval = budget.interval.as_secs().max(1) as i64;
+        let interval = seconds(budget.interval);
         Window::numbered(
             scope,
             subject,
@@ -131,13 +136,14 @@ impl Window {
 
     /// The window of `budget` that ends at `ends` (one a [`Verdict`] was given in).
     fn ending_at(scope: &str, subject: &str, budget: Budget, ends: NaiveDateTime) -> Window {
-        let interval = budget.interval.as_secs().max(1) as i64;
+        let interval = seconds(budget.interval);
         let number = ends.and_utc().timestamp() / interval - 1;
         Window::numbered(scope, subject, interval, number)
     }
 
     fn numbered(scope: &str, subject: &str, interval: i64, number: i64) -> Window {
-        let expires_at = DateTime::from_timestamp((number + 1) * interval, 0)
+        let expires_at = (number.saturating_add(1).checked_mul(interval))
+            .and_then(|end| DateTime::from_timestamp(end, 0))
             .map(|t| t.naive_utc())
             .unwrap_or_else(now);
         Window {

@@ -145,14 +145,13 @@ pub async fn create(
     }
     let token = secrets::random_secret();
     let created_at = now();
-    let ttl = crate::clock::span(rules.ttl);
     let row = NewReset {
         id: secrets::random_id(10),
         mode: caller.mode.as_str().to_owned(),
         customer_id: customer.id.clone(),
         customer_email: customer.email,
         token_digest: secrets::digest(&token),
-        expires_at: created_at + ttl,
+        expires_at: crate::clock::after(created_at, rules.ttl),
         reference: input.reference,
         reference_origin: input.reference_origin,
         metadata: metadata.unwrap_or_else(|| metadata_text(&Default::default())),

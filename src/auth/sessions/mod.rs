@@ -44,14 +44,8 @@ pub struct Session {
 impl Session {
     /// How long the session has left to live under `max_age` (zero once it is over).
     pub fn remaining(&self, max_age: Duration) -> Duration {
-        match self
-            .created_at
-            .checked_add_signed(crate::clock::span(max_age))
-        {
-            Some(end) => (end - now()).to_std().unwrap_or(Duration::ZERO),
-            // Beyond the calendar: the session's age never ends it.
-            None => Duration::MAX,
-        }
+        let end = crate::clock::after(self.created_at, max_age);
+        (end - now()).to_std().unwrap_or(Duration::ZERO)
     }
 }
 
@@ -75,12 +69,9 @@ pub struct SessionRules {
     pub reuse_grace: Duration,
 }
 
-/// The earliest login time of a session still open now; no earlier than 1970, which
-/// every login follows and both databases can store (a session age beyond the calendar
-/// means no session is too old).
+/// The earliest login time of a session still open now.
 fn oldest_open(max_age: Duration) -> NaiveDateTime {
-    let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
-    (now().checked_sub_signed(crate::clock::span(max_age))).map_or(epoch, |t| t.max(epoch))
+    crate::clock::before(now(), max_age)
 }
 
 /// Opens a session for a customer who just proved their password, under the password
@@ -98,7 +89,7 @@ pub async fn open(
     let id = secrets::random_id(20);
     let digest = secrets::digest(&refresh_token);
     let created_at = now();
-    let refresh_expires_at = created_at + crate::clock::span(refresh_lifetime);
+    let refresh_expires_at = crate::clock::after(created_at, refresh_lifetime);
     let opened = db_run!(conn, |c| {
         let row = customers::table
             .filter(customers::id.eq(customer_id))

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use super::{Session, SessionRules, SessionWithRefresh, oldest_open};
 use crate::auth::secrets;
-use crate::clock::span;
+use crate::clock::{after, span};
 use crate::db::schema::{customer_session_rotated_tokens as rotated, customer_sessions, customers};
 use crate::db::{Conn, Db, DbError, now};
 use crate::db_run;
@@ -84,7 +84,7 @@ async fn rotate(
         )
         .set((
             customer_sessions::refresh_token_digest.eq(&new_digest),
-            customer_sessions::refresh_expires_at.eq(at + span(rules.refresh_lifetime)),
+            customer_sessions::refresh_expires_at.eq(after(at, rules.refresh_lifetime)),
         ))
         .returning(Session::as_returning())
         .get_result(c)

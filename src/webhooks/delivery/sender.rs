@@ -97,11 +97,14 @@ pub async fn run(
     let mut held: HashMap<String, String> = HashMap::new();
     let mut poll = tokio::time::interval(context.settings.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let sweep_every = context.settings.poll_interval * SWEEP_EVERY_POLLS;
-    let mut swept = Instant::now() - sweep_every;
+    let sweep_every = context
+        .settings
+        .poll_interval
+        .saturating_mul(SWEEP_EVERY_POLLS);
+    let mut swept: Option<Instant> = None;
     while !*stop.borrow() {
-        if swept.elapsed() >= sweep_every {
-            swept = Instant::now();
+        if swept.is_none_or(|at| at.elapsed() >= sweep_every) {
+            swept = Some(Instant::now());
             sweep(&context).await;
         }
         let room = context.settings.concurrency.saturating_sub(in_flight.len());
@@ -155,11 +158,10 @@ pub async fn run(
 /// measures the outbox.
 async fn sweep(context: &Context) {
     let now = clock::now();
-    let retention = clock::span(context.settings.retention);
     let done: Result<(), DbError> = async {
         let mut conn = context.db.conn().await?;
         queries::forget_tokens(&mut conn, TokenScope::All, now).await?;
-        queries::prune(&mut conn, now - retention).await?;
+        queries::prune(&mut conn, clock::before(now, context.settings.retention)).await?;
         let depth = queries::depth(&mut conn).await?;
         let (pending, oldest, open) = (depth.pending, depth.oldest, depth.open_circuits);
         context.metrics.outbox(pending, oldest, open, now);
@@ -197,10 +199,10 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     };
     drop(conn);
     let attempt = delivery.attempts + 1;
-    let horizon = clock::span(context.settings.schedule.horizon());
-    let answer = match delivery.round_started_at.checked_add_signed(horizon) {
-        Some(last) if last < clock::now() => None,
-        _ => Some(post(context, delivery, &target).await),
+    let horizon = context.settings.schedule.horizon();
+    let answer = match clock::after(delivery.round_started_at, horizon) < clock::now() {
+        true => None,
+        false => Some(post(context, delivery, &target).await),
     };
     let (answer, retry) = match answer {
         Some(answer) => (answer, true),
@@ -216,7 +218,7 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     let next = match answer.succeeded() {
         true => Next::Delivered,
         false => match context.settings.schedule.wait_after(attempt as u32) {
-            Some(wait) if retry => Next::RetryAt(at + clock::span(wait)),
+            Some(wait) if retry => Next::RetryAt(clock::after(at, wait)),
             _ => Next::Failed,
         },
     };

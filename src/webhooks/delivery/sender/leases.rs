@@ -27,13 +27,12 @@ pub(super) async fn claim(
         .map(|(webhook, _)| *webhook)
         .collect();
     let now = clock::now();
-    let lease = clock::span(context.settings.lease);
     let mut conn = context.db.conn().await?;
     let claimed = queries::claim(
         &mut conn,
         &context.owner,
         now,
-        now + lease,
+        clock::after(now, context.settings.lease),
         &full,
         room as i64,
     )
