@@ -3,6 +3,7 @@
 //! code is the service's own, tested on both databases elsewhere.
 
 use serde_json::{Value, json};
+use wait_timeout::ChildExt;
 
 use crate::binary::{run, sqlite_url};
 use crate::harness::{Backend, TestApp};
@@ -91,18 +92,21 @@ fn exit_of(database: &str, args: &[&str]) -> Option<(std::process::ExitStatus, S
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(10) {
-        if let Some(status) = child.try_wait().unwrap() {
+    match child
+        .wait_timeout(std::time::Duration::from_secs(10))
+        .unwrap()
+    {
+        Some(status) => {
             let mut stderr = String::new();
             std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-            return Some((status, stderr));
+            Some((status, stderr))
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        None => {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            None
+        }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    None
 }
 
 #[test]
