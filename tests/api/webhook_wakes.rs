@@ -1,6 +1,7 @@
 //! A committed change wakes the webhook sender: its event goes out without waiting for
 //! the sender's next poll (`WEBHOOK_POLL_INTERVAL`, there for retries and other
-//! instances' events).
+//! instances' events). And only then: an idle sender does not look for deliveries again
+//! and again.
 
 use std::time::Duration;
 
@@ -62,5 +63,32 @@ on_both_databases! {
         let updated = app.graphql(Some(&token), UPDATE_CUSTOMER, json!({ "id": other, "input": input })).await;
         assert!(updated["errors"].is_null(), "{updated}");
         arrived(&receiver, "customers.create_password", 2).await;
+    }
+
+    // Nothing commits a delivery here (no webhook listens), so after its first poll at
+    // start the sender must not look again: a sender that did would spin, a database
+    // query after another, for as long as the service runs.
+    #[config(|c| c.webhook_poll_interval = Duration::from_secs(3600))]
+    async fn an_idle_sender_looks_for_deliveries_only_when_woken_or_polled(app: TestApp) {
+        let outbox = &app.state().outbox;
+        eventually(async || match outbox.idle_passes() {
+            0 => Err("the first poll has not run".to_owned()),
+            _ => Ok(()),
+        })
+        .await;
+        let before = outbox.idle_passes();
+        let token = app.token(Role::Integration, Mode::Test).await;
+        for n in 0..10 {
+            app.customer(&token, &format!("guest{n}@example.com"), None).await;
+        }
+        assert_eq!(outbox.idle_passes(), before, "changes that fire no delivery wake nothing");
+        outbox.wake();
+        eventually(async || match outbox.idle_passes() - before {
+            0 => Err("the wake was not heard".to_owned()),
+            _ => Ok(()),
+        })
+        .await;
+        app.customer(&token, "one-more@example.com", None).await;
+        assert_eq!(outbox.idle_passes(), before + 1, "one wake, one pass");
     }
 }
