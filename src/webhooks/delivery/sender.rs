@@ -95,7 +95,10 @@ pub async fn run(
     let mut in_flight: JoinSet<String> = JoinSet::new();
     // The deliveries in flight, each with its webhook.
     let mut held: HashMap<String, String> = HashMap::new();
-    let mut poll = tokio::time::interval(context.settings.poll_interval);
+    // The loop's first pass looks at once; the first tick is one period later (an
+    // interval's first tick is immediate, which would make a second pass at start).
+    let period = context.settings.poll_interval;
+    let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let sweep_every = context
         .settings
