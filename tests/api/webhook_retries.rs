@@ -1,6 +1,7 @@
 //! Retries (DESIGN section 7): a failed attempt is tried again on the schedule under the
 //! same `webhook-id` until a 2xx; after the whole schedule the delivery has failed and
-//! can be redelivered; redirects, timeouts and refused addresses are failures.
+//! can be redelivered; redirects, timeouts and refused addresses are failures. What is
+//! settled is kept for `WEBHOOK_EVENT_RETENTION`, then forgotten.
 
 use std::time::Duration;
 
@@ -8,11 +9,12 @@ use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
 use serde_json::{Value, json};
 
+use crate::eventually::eventually;
 use crate::fixtures::Callers;
 use crate::harness::{error_code, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
-    attempts, callbacks, guest, message_ids, quick_polls, reset, webhook,
+    attempts, callbacks, guest, message_ids, quick_polls, read, reset, stored, webhook,
 };
 
 const REDELIVER: &str =
@@ -175,5 +177,38 @@ on_both_databases! {
         let message = made[0]["responseMessage"].as_str().unwrap();
         assert!(message.contains("refused"), "{message}");
         assert_eq!(receiver.connections(), 0);
+    }
+
+    // The sender sweeps every ten polls (here half a second), pruning by its clock.
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_event_retention = Duration::from_secs(7 * 24 * 3600);
+    })]
+    async fn settled_deliveries_and_their_callbacks_are_forgotten_once_the_retention_has_passed(app: TestApp) {
+        let day = Duration::from_secs(24 * 3600);
+        let receiver = Receiver::start().await;
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "old@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        app.advance(5 * day);
+        let token = app.token(Role::Integration, Mode::Test).await;
+        guest(&app, &token, "new@example.com").await;
+        callbacks(&app, &token, &hook, 2).await;
+        app.advance(3 * day);
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let kept = eventually(async || {
+            let webhook = read(&app, &token, &hook).await;
+            let kept = webhook["lastEventCallbacks"].as_array().unwrap().clone();
+            match kept.len() {
+                1 => Ok(kept),
+                n => Err(format!("{n} callbacks kept: {webhook}")),
+            }
+        })
+        .await;
+        let created = |c: &Value| c["createdAt"].as_str().unwrap().to_owned();
+        let newest = callbacks(&app, &token, &hook, 1).await;
+        assert_eq!(created(&kept[0]), created(&newest[0]), "the 3-day-old one is kept");
+        assert_eq!(stored(&app).await.len(), 1, "and only its delivery");
     }
 }

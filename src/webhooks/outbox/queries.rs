@@ -264,19 +264,16 @@ pub async fn forget_tokens(
 }
 
 /// Deletes the deliveries settled before `before` and the event callbacks made before it.
-pub async fn prune(conn: &mut Conn, before: NaiveDateTime) -> Result<usize, DbError> {
-    Ok(db_run!(conn, |c| {
-        let callbacks =
-            diesel::delete(event_callbacks::table.filter(event_callbacks::created_at.lt(before)))
-                .execute(c)
-                .await?;
-        let deliveries = diesel::delete(
-            webhook_deliveries::table.filter(webhook_deliveries::settled_at.lt(before)),
-        )
-        .execute(c)
-        .await?;
-        Ok::<_, diesel::result::Error>(callbacks + deliveries)
-    })?)
+pub async fn prune(conn: &mut Conn, before: NaiveDateTime) -> Result<(), DbError> {
+    db_run!(conn, |c| {
+        diesel::delete(event_callbacks::table.filter(event_callbacks::created_at.lt(before)))
+            .execute(c)
+            .await?;
+        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::settled_at.lt(before)))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
 }
 
 /// How the outbox stands, for the metrics.
