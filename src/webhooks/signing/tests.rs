@@ -188,6 +188,19 @@ fn message_ids_that_could_break_a_header_or_the_signed_text_are_refused() {
     }
     let longest = "a".repeat(MAX_MESSAGE_ID_LENGTH);
     assert!(sign(BODY, &longest, now(), only(&secret)).is_ok());
+}
+
+#[test]
+fn timestamps_from_the_epoch_on_are_signed_and_earlier_ones_refused() {
+    let secret = SharedSecret::generate();
+    let epoch = sign(BODY, "evt1", 0, only(&secret)).expect("1970 is a time");
+    assert_eq!(epoch.webhook_timestamp, "0");
+    // The reference verifier refuses a 1970 timestamp as stale: its signer checks instead.
+    let reference = Webhook::new(secret.expose()).unwrap();
+    assert_eq!(
+        epoch.webhook_signature,
+        reference.sign("evt1", 0, BODY).unwrap()
+    );
     assert_eq!(
         sign(BODY, "evt1", -1, only(&secret)),
         Err(SigningError::InvalidTimestamp)
