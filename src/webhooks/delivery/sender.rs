@@ -98,7 +98,8 @@ pub async fn run(
     // The loop's first pass looks at once; the first tick is one period later (an
     // interval's first tick is immediate, which would make a second pass at start).
     let period = context.settings.poll_interval;
-    let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let now = tokio::time::Instant::now();
+    let mut poll = tokio::time::interval_at(now.checked_add(period).unwrap_or(now), period);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let sweep_every = context
         .settings
