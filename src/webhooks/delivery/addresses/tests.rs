@@ -60,6 +60,11 @@ const REFUSED: &[(&str, &str)] = &[
     ("2002:7f00:1::", "loopback"),
     ("2002:c0a8:101::1", "private"),
     ("2002:a9fe:a9fe::", "link-local"),
+    // Each octet of the embedded address counts: 192.0.2.0/24 is documentation, while
+    // 192.0.0.0/24 (a third octet lost) is an IETF assignment and 192.0.1.0/24 public.
+    ("::ffff:192.0.2.10", "documentation"),
+    ("64:ff9b::192.0.2.10", "documentation"),
+    ("2002:c000:20a::", "documentation"),
 ];
 
 /// Public unicast addresses, which a callback may reach.
@@ -88,6 +93,8 @@ const ALLOWED: &[&str] = &[
     "::ffff:8.8.8.8",
     "64:ff9b::8.8.8.8",
     "2002:808:808::1",
+    "::ffff:192.0.1.1",
+    "2002:c000:101::1",
 ];
 
 #[test]
