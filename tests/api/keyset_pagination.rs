@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures::create_reset;
 use crate::harness::{TestApp, on_both_databases};
+use crate::webhook_fixtures::webhook;
 
 /// A list of the schema: its root field, its sort input type and its sort fields.
 struct List {
@@ -329,12 +330,22 @@ on_both_databases! {
         bytes[3] ^= 0x01;
         let edited = URL_SAFE_NO_PAD.encode(&bytes);
         let offset = URL_SAFE_NO_PAD.encode("position:0");
-        // Each list's cursors belong to its own order, resets' as much as customers'.
+        // Each list's cursors belong to its own order, resets' and webhooks' as much as
+        // customers'.
         let by_time = json!({ "field": "CREATED_AT" });
         let first_reset = page(&app, &token, &RESETS, by_time.clone(), 1, None).await;
         let reset_cursor = first_reset["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
-        assert!(page(&app, &token, &RESETS, by_time, 1, Some(&reset_cursor)).await["edges"].is_array());
+        assert!(page(&app, &token, &RESETS, by_time.clone(), 1, Some(&reset_cursor)).await["edges"].is_array());
+        for url in ["https://hooks.example.com/a", "https://hooks.example.com/b"] {
+            webhook(&app, &token, "customers.create", url, &[]).await;
+        }
+        let first_webhook = page(&app, &token, &WEBHOOKS, by_time.clone(), 1, None).await;
+        let webhook_cursor = first_webhook["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        assert!(page(&app, &token, &WEBHOOKS, by_time, 1, Some(&webhook_cursor)).await["edges"].is_array());
         let refused = [
+            (&WEBHOOKS, json!({ "field": "CREATED_AT", "direction": "DESC" }), webhook_cursor.clone()),
+            (&WEBHOOKS, json!({ "field": "UPDATED_AT" }), webhook_cursor.clone()),
+            (&RESETS, json!({ "field": "CREATED_AT" }), webhook_cursor),
             (&RESETS, json!({ "field": "CREATED_AT", "direction": "DESC" }), reset_cursor.clone()),
             (&RESETS, json!({ "field": "UPDATED_AT" }), reset_cursor.clone()),
             (&CUSTOMERS, json!({ "field": "CREATED_AT" }), reset_cursor),
