@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reset_gateway::auth::{Mode, Role};
+use reset_gateway::webhooks::resource::{MAX_CALLBACK_URL_CHARS, MAX_NAME_CHARS};
 use serde_json::{Value, json};
 
 use crate::fixtures::{Callers, Outcome::Allowed, outcome, refused};
@@ -203,6 +204,35 @@ on_both_databases! {
         let read = app.graphql(Some(&token), &read_doc(), json!({ "id": id })).await;
         assert_eq!(read["data"]["webhook"]["topic"], "customer_password_resets.create", "unchanged: {read}");
         assert_eq!(read["data"]["webhook"]["name"], "Valid");
+    }
+
+    async fn a_name_and_a_callback_url_at_their_longest_are_taken_and_one_character_more_refused(app: TestApp) {
+        let token = app.token(Role::Integration, Mode::Test).await;
+        // Characters, not bytes: each `é` is two bytes.
+        let name = "é".repeat(MAX_NAME_CHARS);
+        let base = "https://hooks.example.com/";
+        let url = format!("{base}{}", "a".repeat(MAX_CALLBACK_URL_CHARS - base.len()));
+        let mut longest = input(&name, "customers.create");
+        longest["callbackUrl"] = json!(url);
+        let created = create(&app, &token, longest).await;
+        assert_eq!(created["name"], name.as_str());
+        assert_eq!(created["callbackUrl"], url.as_str());
+        let id = id_of(&created);
+        for (change, pointer) in [
+            (json!({ "name": format!("{name}é") }), "/input/name"),
+            (json!({ "callbackUrl": format!("{url}a") }), "/input/callbackUrl"),
+        ] {
+            let mut new = input("Valid", "customers.create");
+            for (key, value) in change.as_object().unwrap() {
+                new[key] = value.clone();
+            }
+            let answer = app.graphql(Some(&token), &create_doc(), json!({ "input": new })).await;
+            assert_invalid(&answer, pointer);
+            let answer = app
+                .graphql(Some(&token), &update_doc(), json!({ "id": id, "input": change }))
+                .await;
+            assert_invalid(&answer, pointer);
+        }
     }
 
     async fn disable_enable_and_reset_circuit_change_the_webhook(app: TestApp) {
