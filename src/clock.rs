@@ -122,7 +122,7 @@ pub const MAX_DURATION_SETTING: std::time::Duration =
 
 /// A configured duration as chrono's, for arithmetic on timestamps. Every setting is at
 /// most [`MAX_DURATION_SETTING`], which chrono holds; a longer one saturates.
-pub fn span(d: std::time::Duration) -> chrono::TimeDelta {
+fn span(d: std::time::Duration) -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
 }
 

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use super::{Session, SessionRules, SessionWithRefresh, oldest_open};
 use crate::auth::secrets;
-use crate::clock::{after, span};
+use crate::clock::after;
 use crate::db::schema::{customer_session_rotated_tokens as rotated, customer_sessions, customers};
 use crate::db::{Conn, Db, DbError, now};
 use crate::db_run;
@@ -139,7 +139,7 @@ async fn on_unknown_token(
             .optional()
     })?;
     match found {
-        Some((session_id, rotated_at)) if now() - rotated_at > span(rules.reuse_grace) => {
+        Some((session_id, rotated_at)) if after(rotated_at, rules.reuse_grace) < now() => {
             super::end(conn, &session_id).await?;
             Ok(Refreshed::ReuseDetected { session_id })
         }
