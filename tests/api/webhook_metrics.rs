@@ -12,6 +12,9 @@ use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{callbacks, guest, quick_polls, webhook};
 
+/// Ten polls under [`quick_polls`]: the period of the sweep that measures the gauges.
+const SWEEP_PERIOD: Duration = Duration::from_millis(500);
+
 /// The value of the metric line that starts with `series` (name and labels), once it
 /// reads `expected`; panics with the last scrape after [`eventually`]'s deadline.
 async fn metric_reaches(app: &TestApp, series: &str, expected: f64) {
@@ -46,6 +49,8 @@ on_both_databases! {
         guest(&app, &token, "waiting@example.com").await;
         let attempts = "reset_gateway_webhook_deliveries_total{topic=\"customers.create\",outcome=";
         metric_reaches(&app, &format!("{attempts}\"retrying\"}}"), 1.0).await;
+        // The gauges are measured by the sender's sweep, every ten polls of the clock.
+        app.advance(SWEEP_PERIOD);
         metric_reaches(&app, "reset_gateway_webhook_open_circuits", 1.0).await;
         metric_reaches(&app, "reset_gateway_webhook_outbox_pending", 2.0).await;
 
@@ -62,6 +67,7 @@ on_both_databases! {
         receiver.wait_for(3, Duration::from_secs(10)).await;
         metric_reaches(&app, &format!("{attempts}\"delivered\"}}"), 2.0).await;
         metric_reaches(&app, "reset_gateway_webhook_delivery_seconds_count", 2.0).await;
+        app.advance(SWEEP_PERIOD);
         metric_reaches(&app, "reset_gateway_webhook_outbox_pending", 0.0).await;
         metric_reaches(&app, "reset_gateway_webhook_open_circuits", 0.0).await;
     }

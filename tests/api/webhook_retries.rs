@@ -1,7 +1,8 @@
 //! Retries (DESIGN section 7): a failed attempt is tried again on the schedule under the
 //! same `webhook-id` until a 2xx; after the whole schedule the delivery has failed and
-//! can be redelivered; redirects, timeouts and refused addresses are failures. What is
-//! settled is kept for `WEBHOOK_EVENT_RETENTION`, then forgotten.
+//! can be redelivered; an event older than the retry horizon is failed unsent;
+//! redirects, timeouts and refused addresses are failures. What is settled is kept for
+//! `WEBHOOK_EVENT_RETENTION`, then forgotten.
 
 use std::time::Duration;
 
@@ -100,6 +101,60 @@ on_both_databases! {
         assert_eq!(receiver.requests().len(), 4);
     }
 
+    // A schedule of 1 s and 2 s: the horizon is 3.3 s after the commit.
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_circuit_threshold = 1;
+        c.webhook_retry_schedule = reset_gateway::webhooks::delivery::RetrySchedule::parse("1s,2s").unwrap();
+    })]
+    async fn an_event_that_waited_past_the_retry_horizon_fails_unsent_until_redelivered(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "first@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        assert_eq!(read(&app, &token, &hook).await["circuitState"], "OPEN");
+        guest(&app, &token, "late@example.com").await;
+
+        // The circuit is reset an hour later: both events are older than the horizon.
+        app.advance(Duration::from_secs(3600));
+        receiver.answer(Reply::Status(200));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let closed = app
+            .graphql(
+                Some(&token),
+                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }",
+                json!({ "id": hook }),
+            )
+            .await;
+        assert!(closed["errors"].is_null(), "{closed}");
+        let made = callbacks(&app, &token, &hook, 3).await;
+        let unsent: Vec<&Value> = made.iter().filter(|c| c["responseCode"].is_null()).collect();
+        assert_eq!(unsent.len(), 2, "{made:?}");
+        for callback in &unsent {
+            let message = callback["responseMessage"].as_str().unwrap();
+            assert_eq!(message, "not sent: the event is older than the retry horizon");
+        }
+        // The receiver was not called: its circuit counts nothing against it.
+        let webhook = read(&app, &token, &hook).await;
+        assert_eq!(webhook["circuitState"], "CLOSED", "{webhook}");
+        assert_eq!(webhook["circuitFailureCount"], 0, "{webhook}");
+        // Failed, not retried: a day later nothing more was attempted.
+        app.advance(Duration::from_secs(24 * 3600));
+        app.webhooks_settled().await;
+        let token = app.token(Role::Integration, Mode::Test).await;
+        assert!(stored(&app).await.iter().all(|r| r.state == "failed"));
+        assert_eq!(read(&app, &token, &hook).await["lastEventCallbacks"].as_array().unwrap().len(), 3);
+        assert_eq!(receiver.requests().len(), 1, "only the first attempt went out");
+
+        // A redelivery starts the horizon afresh.
+        let answer = app.graphql(Some(&token), REDELIVER, json!({ "id": unsent[0]["id"] })).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+        receiver.wait_for(2, WITHIN).await;
+        assert_eq!(callbacks(&app, &token, &hook, 4).await[0]["responseCode"], 200);
+    }
+
     #[config(quick_polls)]
     async fn redelivering_a_delivered_create_event_is_refused_because_its_token_is_gone(app: TestApp) {
         let receiver = Receiver::start().await;
@@ -179,7 +234,7 @@ on_both_databases! {
         assert_eq!(receiver.connections(), 0);
     }
 
-    // The sender sweeps every ten polls (here half a second), pruning by its clock.
+    // The sender sweeps every ten polls of its clock (here half a second), and prunes by it.
     #[config(|c: &mut Config| {
         quick_polls(c);
         c.webhook_event_retention = Duration::from_secs(7 * 24 * 3600);

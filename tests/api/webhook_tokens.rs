@@ -1,6 +1,7 @@
 //! No readable token stays in the database (DESIGN section 7): a create event's token is
 //! gone once delivered, and a create event whose reset is used or expired before it went
-//! out is discarded, never sent, its sealed token erased.
+//! out is discarded, never sent, its sealed token erased; a token waiting behind an open
+//! circuit is erased once it expires.
 
 use std::time::Duration;
 
@@ -136,5 +137,43 @@ on_both_databases! {
         for clear in [&first, &used_token, &expired_token] {
             assert!(!text.contains(clear.as_str()));
         }
+    }
+}
+
+on_both_databases! {
+    // Nothing is sent here (the circuit stays open), so only the sender's periodic sweep
+    // can erase the token: it must run again whenever its period has passed on the
+    // service's clock, not only at start.
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_circuit_threshold = 1;
+    })]
+    async fn a_token_waiting_behind_an_open_circuit_is_erased_once_it_expires(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, TOPIC, &receiver.url("/h"), &[]).await;
+        for email in ["a@example.com", "b@example.com"] {
+            app.customer(&token, email, Some(PASSWORD)).await;
+        }
+        reset(&app, &token, "a@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        assert_eq!(read(&app, &token, &hook).await["circuitState"], "OPEN");
+        let (_, waiting) = reset(&app, &token, "b@example.com").await;
+        app.webhooks_settled().await;
+        assert!(stored(&app).await.iter().all(|r| r.sealed_token.is_some()), "both wait, sealed");
+
+        app.advance(Duration::from_secs(6 * 3600));
+        let rows = eventually(async || {
+            let rows = stored(&app).await;
+            match rows.iter().all(|r| r.sealed_token.is_none()) {
+                true => Ok(rows),
+                false => Err(format!("{rows:?}")),
+            }
+        })
+        .await;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(receiver.requests().len(), 1, "nothing more went out");
+        assert!(!outbox_text(&app).await.contains(&waiting));
     }
 }

@@ -78,7 +78,9 @@ impl Answer {
         }
     }
 
-    fn none(message: impl Into<String>) -> Answer {
+    /// No answer came (or nothing was sent), for this reason, cut to
+    /// [`MAX_MESSAGE_CHARS`].
+    pub(crate) fn none(message: impl Into<String>) -> Answer {
         let message: String = message.into();
         Answer {
             code: None,
@@ -105,11 +107,6 @@ impl CallbackClient {
             })
             .build()?;
         Ok(CallbackClient { http, settings })
-    }
-
-    /// The settings this client was built with.
-    pub fn settings(&self) -> ClientSettings {
-        self.settings
     }
 
     /// POSTs `body` (JSON) with these extra headers; never panics, never follows

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use futures_util::FutureExt;
@@ -24,17 +24,22 @@ use crate::clock;
 use crate::db::{Db, DbError};
 use crate::metrics::Metrics;
 use crate::webhooks::outbox::Outbox;
-use crate::webhooks::outbox::queries::{self, Attempted, Claimed, Next, Target, TokenScope};
+use crate::webhooks::outbox::queries::{
+    self, Attempted, Claimed, Next, Target, TokenScope, Verdict,
+};
 use crate::webhooks::topic::Topic;
 
 mod leases;
 mod request;
+mod sweep;
 
 use leases::{claim, give_back};
 use request::post;
+use sweep::sweep;
 
-/// How many polls apart tokens that can no longer be redeemed are erased, old
-/// deliveries pruned and the outbox's depth measured (every 5 s at the default poll).
+/// How many poll intervals apart, on the service's clock, tokens that can no longer be
+/// redeemed are erased, old deliveries pruned and the outbox's depth measured (every 5 s
+/// at the default poll).
 const SWEEP_EVERY_POLLS: u32 = 10;
 
 /// How the sender works.
@@ -105,11 +110,15 @@ pub async fn run(
         .settings
         .poll_interval
         .saturating_mul(SWEEP_EVERY_POLLS);
-    let mut swept: Option<Instant> = None;
+    // On the service's clock, like the expiries and the retention the sweep applies: a
+    // sweep is due once the clock has left the period that began at the last one, ahead
+    // or (set back) behind.
+    let mut swept: Option<NaiveDateTime> = None;
     while !*stop.borrow() {
-        if swept.is_none_or(|at| at.elapsed() >= sweep_every) {
-            swept = Some(Instant::now());
-            sweep(&context).await;
+        let now = clock::now();
+        if swept.is_none_or(|at| !(at..clock::after(at, sweep_every)).contains(&now)) {
+            swept = Some(now);
+            sweep(&context, now).await;
         }
         let room = context.settings.concurrency.saturating_sub(in_flight.len());
         if room > 0 {
@@ -158,25 +167,6 @@ pub async fn run(
     give_back(&context, held).await;
 }
 
-/// Erases tokens that can no longer be redeemed, prunes what retention lets go, and
-/// measures the outbox.
-async fn sweep(context: &Context) {
-    let now = clock::now();
-    let done: Result<(), DbError> = async {
-        let mut conn = context.db.conn().await?;
-        queries::forget_tokens(&mut conn, TokenScope::All, now).await?;
-        queries::prune(&mut conn, clock::before(now, context.settings.retention)).await?;
-        let depth = queries::depth(&mut conn).await?;
-        let (pending, oldest, open) = (depth.pending, depth.oldest, depth.open_circuits);
-        context.metrics.outbox(pending, oldest, open, now);
-        Ok(())
-    }
-    .await;
-    if let Err(error) = done {
-        tracing::warn!(%error, "webhook outbox sweep failed; will retry");
-    }
-}
-
 /// One attempt at `delivery`; returns its id when done.
 async fn send(context: Arc<Context>, delivery: Claimed) -> String {
     if let Err(error) = try_send(&context, &delivery).await {
@@ -204,19 +194,20 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     drop(conn);
     let attempt = delivery.attempts + 1;
     let horizon = context.settings.schedule.horizon();
-    let answer = match clock::after(delivery.round_started_at, horizon) < clock::now() {
-        true => None,
-        false => Some(post(context, delivery, &target).await),
-    };
-    let (answer, retry) = match answer {
-        Some(answer) => (answer, true),
-        None => (
-            Answer {
-                code: None,
-                message: "not sent: the event is older than the retry horizon".to_owned(),
-            },
+    // An event too old is failed without being sent; one that could not be signed is
+    // retried (its key may come back). Neither tells the circuit anything of the receiver.
+    let too_old = clock::after(delivery.round_started_at, horizon) < clock::now();
+    let (answer, verdict, retry) = match too_old {
+        true => (
+            unsent("the event is older than the retry horizon"),
+            Verdict::NotSent,
             false,
         ),
+        false => match post(context, delivery, &target).await {
+            Ok(answer) if answer.succeeded() => (answer, Verdict::Took, true),
+            Ok(answer) => (answer, Verdict::Failed, true),
+            Err(why) => (unsent(&why), Verdict::NotSent, true),
+        },
     };
     let at = clock::now();
     let next = match answer.succeeded() {
@@ -241,7 +232,14 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
         outcome,
         "webhook attempt"
     );
-    record(context, delivery, &target, attempt, answer, next, at).await?;
+    let made = Made {
+        attempt,
+        answer,
+        verdict,
+        next,
+        at,
+    };
+    record(context, delivery, &target, made).await?;
     context.metrics.delivery(&delivery.topic, outcome);
     if next == Next::Delivered {
         let waited = (at - delivery.created_at).to_std().unwrap_or_default();
@@ -250,14 +248,25 @@ async fn try_send(context: &Context, delivery: &Claimed) -> Result<(), DbError> 
     Ok(())
 }
 
+/// One attempt as made, to record.
+struct Made {
+    attempt: i32,
+    answer: Answer,
+    verdict: Verdict,
+    next: Next,
+    at: NaiveDateTime,
+}
+
+/// The answer of an attempt that sent nothing, saying why.
+fn unsent(why: &str) -> Answer {
+    Answer::none(format!("not sent: {why}"))
+}
+
 async fn record(
     context: &Context,
     delivery: &Claimed,
     target: &Target,
-    attempt: i32,
-    answer: Answer,
-    next: Next,
-    at: NaiveDateTime,
+    made: Made,
 ) -> Result<(), DbError> {
     let (id, owner) = (delivery.id.clone(), context.owner.clone());
     let (webhook_id, topic) = (delivery.webhook_id.clone(), delivery.topic.clone());
@@ -273,12 +282,12 @@ async fn record(
                     webhook_id: &webhook_id,
                     topic: &topic,
                     callback_url: &callback_url,
-                    response_code: answer.code.map(i32::from),
-                    response_message: &answer.message,
-                    attempt,
-                    at,
-                    next,
-                    failed: !answer.succeeded(),
+                    response_code: made.answer.code.map(i32::from),
+                    response_message: &made.answer.message,
+                    attempt: made.attempt,
+                    at: made.at,
+                    next: made.next,
+                    verdict: made.verdict,
                 };
                 let callback_id = secrets::random_id(10);
                 queries::record_attempt(conn, &attempted, &callback_id, threshold).await

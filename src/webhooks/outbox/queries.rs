@@ -138,8 +138,21 @@ pub struct Attempted<'a> {
     pub at: NaiveDateTime,
     /// What comes next.
     pub next: Next,
-    /// Whether the attempt counts against the webhook's circuit (a failed send does).
-    pub failed: bool,
+    /// What the attempt tells the webhook's circuit.
+    pub verdict: Verdict,
+}
+
+/// What an attempt tells its webhook's circuit, which counts what the receiver did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The receiver took the event: the failures in a row start again from zero.
+    Took,
+    /// The send failed (an error status, no answer, an address refused): one more
+    /// failure in a row.
+    Failed,
+    /// Nothing was sent (the event was too old, or could not be signed): the receiver
+    /// did nothing, and the circuit stays as it is.
+    NotSent,
 }
 
 /// Records an attempt: its event callback, the delivery's next state (only while `owner`
@@ -195,20 +208,25 @@ pub async fn record_attempt(
             .execute(c)
             .await?;
         let webhook = webhooks::table.find(a.webhook_id);
-        if a.failed {
-            diesel::update(webhook)
-                .set(webhooks::circuit_failure_count.eq(webhooks::circuit_failure_count + 1))
-                .execute(c)
-                .await?;
-            diesel::update(webhook.filter(webhooks::circuit_failure_count.ge(circuit_threshold)))
-                .set(webhooks::circuit_state.eq(CircuitState::Open.as_str()))
-                .execute(c)
-                .await?;
-        } else {
-            diesel::update(webhook.filter(webhooks::circuit_failure_count.ne(0)))
-                .set(webhooks::circuit_failure_count.eq(0))
-                .execute(c)
-                .await?;
+        match a.verdict {
+            Verdict::Failed => {
+                diesel::update(webhook)
+                    .set(webhooks::circuit_failure_count.eq(webhooks::circuit_failure_count + 1))
+                    .execute(c)
+                    .await?;
+                let full = webhook.filter(webhooks::circuit_failure_count.ge(circuit_threshold));
+                diesel::update(full)
+                    .set(webhooks::circuit_state.eq(CircuitState::Open.as_str()))
+                    .execute(c)
+                    .await?;
+            }
+            Verdict::Took => {
+                diesel::update(webhook.filter(webhooks::circuit_failure_count.ne(0)))
+                    .set(webhooks::circuit_failure_count.eq(0))
+                    .execute(c)
+                    .await?;
+            }
+            Verdict::NotSent => {}
         }
         Ok::<_, diesel::result::Error>(())
     })?;

@@ -10,22 +10,19 @@ use crate::webhooks::outbox::queries::{Claimed, Target};
 use crate::webhooks::secret::SharedSecret;
 use crate::webhooks::{payload, sealed, signing};
 
-/// Renders, signs and POSTs one attempt.
-pub(super) async fn post(context: &Context, delivery: &Claimed, target: &Target) -> Answer {
-    match signed_request(context, delivery, target) {
-        Ok((body, headers)) => {
-            let mut pairs: Vec<(&str, &str)> = headers.pairs().to_vec();
-            pairs.push(("X-CommerceLayer-Topic", &delivery.topic));
-            context
-                .client
-                .post(&target.callback_url, &pairs, body)
-                .await
-        }
-        Err(message) => Answer {
-            code: None,
-            message: format!("not sent: {message}"),
-        },
-    }
+/// Renders, signs and POSTs one attempt; `Err` says why nothing could be sent.
+pub(super) async fn post(
+    context: &Context,
+    delivery: &Claimed,
+    target: &Target,
+) -> Result<Answer, String> {
+    let (body, headers) = signed_request(context, delivery, target)?;
+    let mut pairs: Vec<(&str, &str)> = headers.pairs().to_vec();
+    pairs.push(("X-CommerceLayer-Topic", &delivery.topic));
+    Ok(context
+        .client
+        .post(&target.callback_url, &pairs, body)
+        .await)
 }
 
 fn signed_request(
