@@ -68,7 +68,9 @@ on_both_databases! {
         for n in 0..slots + 4 {
             guest(&app, &token, &format!("c{n}@example.com")).await;
         }
-        hanging.wait_for(1, WITHIN).await;
+        // It holds half the slots (rounded up) at once, and no more.
+        let half = slots.div_ceil(2);
+        hanging.wait_for(half, WITHIN).await;
 
         let started = Instant::now();
         reset(&app, &token, "c0@example.com").await;
@@ -77,6 +79,7 @@ on_both_databases! {
         app.graphql(Some(&token), "{ webhooks { totalCount } }", json!({})).await;
         assert!(answered.elapsed() < Duration::from_secs(1), "the API answers at once");
         assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert_eq!(hanging.requests().len(), half, "the hanging webhook's share of the slots");
     }
 
     #[config(quick_polls)]

@@ -163,7 +163,8 @@ on_both_databases! {
         assert!(during.commerce_layer_signature_verifies(&new), "Commerce Layer's header: the new secret");
         assert!(!during.commerce_layer_signature_verifies(&old));
 
-        app.advance(Duration::from_secs(24 * 60 * 60 + 60));
+        // Exactly a day later: the old secret signed until this instant, not at it.
+        app.advance(Duration::from_secs(24 * 60 * 60));
         let token = app.token(Role::Integration, Mode::Test).await;
         app.customer(&token, "second@example.com", None).await;
         let after = exactly(&app, &receiver, "/c", 2).await.remove(1);

@@ -1,7 +1,7 @@
 //! A committed change wakes the webhook sender: its event goes out without waiting for
 //! the sender's next poll (`WEBHOOK_POLL_INTERVAL`, there for retries and other
 //! instances' events). And only then: an idle sender does not look for deliveries again
-//! and again.
+//! and again. A pass counts as idle only when nothing is in flight.
 
 use std::time::Duration;
 
@@ -11,9 +11,9 @@ use serde_json::json;
 use crate::eventually::eventually;
 use crate::fixtures::{create_reset, redeem};
 use crate::harness::on_both_databases;
-use crate::receiver::Receiver;
+use crate::receiver::{Receiver, Reply};
 use crate::webhook_events::UPDATE_CUSTOMER;
-use crate::webhook_fixtures::webhook;
+use crate::webhook_fixtures::{guest, quick_polls, read, webhook};
 use reset_gateway::webhooks::topic::TOPIC_NAMES;
 
 /// Waits until `count` deliveries of `topic` arrived.
@@ -90,5 +90,20 @@ on_both_databases! {
         .await;
         app.customer(&token, "one-more@example.com", None).await;
         assert_eq!(outbox.idle_passes(), before + 1, "one wake, one pass");
+    }
+
+    // A pass with an attempt in flight is not idle, whatever it claimed: the tests'
+    // "nothing more was sent" (`webhooks_settled`, two idle passes) is final only if so.
+    #[config(quick_polls)]
+    async fn the_sender_counts_no_idle_pass_while_an_attempt_is_in_flight(app: TestApp) {
+        let receiver = Receiver::start().await;
+        receiver.answer(Reply::Slow(Duration::from_millis(500)));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
+        guest(&app, &token, "slow@example.com").await;
+        receiver.wait_for(1, Duration::from_secs(5)).await;
+        app.webhooks_settled().await;
+        let recorded = read(&app, &token, &hook).await["lastEventCallbacks"].clone();
+        assert_eq!(recorded.as_array().map(Vec::len), Some(1), "settled, so recorded: {recorded}");
     }
 }
