@@ -82,6 +82,39 @@ on_both_databases! {
         assert_eq!(hanging.requests().len(), half, "the hanging webhook's share of the slots");
     }
 
+    // The events wait behind an open circuit, so that the sender finds them all at once
+    // when it closes: one claim brings more than the webhook's share, and gives the rest
+    // back.
+    #[config(|c: &mut Config| {
+        quick_polls(c);
+        c.webhook_circuit_threshold = 1;
+    })]
+    async fn events_waiting_for_one_webhook_are_sent_only_up_to_its_share_of_the_slots(app: TestApp) {
+        let (hanging, healthy) = (Receiver::start().await, Receiver::start().await);
+        hanging.answer(Reply::Status(500));
+        let token = app.token(Role::Integration, Mode::Test).await;
+        let (hook, _) = webhook(&app, &token, "customers.create", &hanging.url("/h"), &[]).await;
+        guest(&app, &token, "first@example.com").await;
+        callbacks(&app, &token, &hook, 1).await;
+        let slots = usize::from(app.config.webhook_concurrency);
+        for n in 0..slots {
+            guest(&app, &token, &format!("c{n}@example.com")).await;
+        }
+        hanging.answer(Reply::Slow(Duration::from_secs(30)));
+        let close = "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }";
+        let closed = app.graphql(Some(&token), close, json!({ "id": hook })).await;
+        assert!(closed["errors"].is_null(), "{closed}");
+        let half = slots.div_ceil(2);
+        hanging.wait_for(1 + half, WITHIN).await;
+
+        // Another webhook's event goes out after that claim: the sender had its chance.
+        let topic = "customer_password_resets.create";
+        webhook(&app, &token, topic, &healthy.url("/h"), &[]).await;
+        reset(&app, &token, "c0@example.com").await;
+        healthy.wait_for(1, WITHIN).await;
+        assert_eq!(hanging.requests().len(), 1 + half, "the first attempt, then half the slots");
+    }
+
     #[config(quick_polls)]
     async fn two_instances_deliver_a_hundred_events_with_no_duplicate_and_no_loss(app: TestApp) {
         let receiver = Receiver::start().await;
