@@ -41,6 +41,21 @@ pub fn quick_polls(c: &mut Config) {
     c.webhook_poll_interval = Duration::from_millis(50);
 }
 
+/// Closes the webhook's circuit (`resetCircuit`), so that what waited behind it goes out.
+pub async fn reset_circuit(app: &TestApp, token: &str, id: &str) {
+    let answer = app
+        .graphql(
+            Some(token),
+            "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { circuitState } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["updateWebhook"]["circuitState"], "CLOSED",
+        "{answer}"
+    );
+}
+
 /// The webhook as `webhook(id)` reads it: circuit and last event callbacks.
 pub async fn read(app: &TestApp, token: &str, id: &str) -> Value {
     let answer = app

@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
-use serde_json::json;
 
 use crate::eventually::eventually;
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
-use crate::webhook_fixtures::{callbacks, guest, quick_polls, webhook};
+use crate::webhook_fixtures::{callbacks, guest, quick_polls, reset_circuit, webhook};
 
 /// Ten polls under [`quick_polls`]: the period of the sweep that measures the gauges.
 const SWEEP_PERIOD: Duration = Duration::from_millis(500);
@@ -55,14 +54,7 @@ on_both_databases! {
         metric_reaches(&app, "reset_gateway_webhook_outbox_pending", 2.0).await;
 
         receiver.answer(Reply::Status(204));
-        let reset = app
-            .graphql(
-                Some(&token),
-                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { circuitState } }",
-                json!({ "id": hook }),
-            )
-            .await;
-        assert_eq!(reset["data"]["updateWebhook"]["circuitState"], "CLOSED", "{reset}");
+        reset_circuit(&app, &token, &hook).await;
         app.advance(Duration::from_secs(6));
         receiver.wait_for(3, Duration::from_secs(10)).await;
         metric_reaches(&app, &format!("{attempts}\"delivered\"}}"), 2.0).await;

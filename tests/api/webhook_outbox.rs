@@ -11,7 +11,9 @@ use serde_json::json;
 
 use crate::harness::on_both_databases;
 use crate::receiver::{Receiver, Reply};
-use crate::webhook_fixtures::{callbacks, guest, message_ids, quick_polls, read, reset, webhook};
+use crate::webhook_fixtures::{
+    callbacks, guest, message_ids, quick_polls, read, reset, reset_circuit, webhook,
+};
 
 const WITHIN: Duration = Duration::from_secs(5);
 
@@ -39,14 +41,7 @@ on_both_databases! {
         assert_eq!(receiver.requests().len(), 3, "nothing is sent while the circuit is open");
 
         receiver.answer(Reply::Status(200));
-        let reset = app
-            .graphql(
-                Some(&token),
-                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { circuitState circuitFailureCount } }",
-                json!({ "id": hook }),
-            )
-            .await;
-        assert_eq!(reset["data"]["updateWebhook"]["circuitState"], "CLOSED", "{reset}");
+        reset_circuit(&app, &token, &hook).await;
         let got = receiver.wait_for(7, WITHIN).await;
         let sent_again: HashSet<String> = message_ids(&got[3..]).into_iter().collect();
         assert_eq!(sent_again.len(), 4, "the three retries and the waiting event");
@@ -101,9 +96,7 @@ on_both_databases! {
             guest(&app, &token, &format!("c{n}@example.com")).await;
         }
         hanging.answer(Reply::Slow(Duration::from_secs(30)));
-        let close = "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }";
-        let closed = app.graphql(Some(&token), close, json!({ "id": hook })).await;
-        assert!(closed["errors"].is_null(), "{closed}");
+        reset_circuit(&app, &token, &hook).await;
         let half = slots.div_ceil(2);
         hanging.wait_for(1 + half, WITHIN).await;
 

@@ -15,7 +15,8 @@ use crate::fixtures::Callers;
 use crate::harness::{error_code, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
-    attempts, callbacks, guest, message_ids, quick_polls, read, reset, stored, webhook,
+    attempts, callbacks, guest, message_ids, quick_polls, read, reset, reset_circuit, stored,
+    webhook,
 };
 
 const REDELIVER: &str =
@@ -121,14 +122,7 @@ on_both_databases! {
         app.advance(Duration::from_secs(3600));
         receiver.answer(Reply::Status(200));
         let token = app.token(Role::Integration, Mode::Test).await;
-        let closed = app
-            .graphql(
-                Some(&token),
-                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }",
-                json!({ "id": hook }),
-            )
-            .await;
-        assert!(closed["errors"].is_null(), "{closed}");
+        reset_circuit(&app, &token, &hook).await;
         let made = callbacks(&app, &token, &hook, 3).await;
         let unsent: Vec<&Value> = made.iter().filter(|c| c["responseCode"].is_null()).collect();
         assert_eq!(unsent.len(), 2, "{made:?}");

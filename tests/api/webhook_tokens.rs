@@ -8,14 +8,13 @@ use std::time::Duration;
 use reset_gateway::auth::{Mode, Role};
 use reset_gateway::config::Config;
 use reset_gateway::db::DatabaseUrl;
-use serde_json::json;
 
 use crate::eventually::eventually;
 use crate::fixtures::{PASSWORD, redeem};
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
-    Stored, callbacks, guest, quick_polls, read, reset, stored, webhook,
+    Stored, callbacks, guest, quick_polls, read, reset, reset_circuit, stored, webhook,
 };
 
 const TOPIC: &str = "customer_password_resets.create";
@@ -116,14 +115,7 @@ on_both_databases! {
         receiver.answer(Reply::Status(200));
         // The access token expired in those hours too.
         let token = app.token(Role::Integration, Mode::Test).await;
-        let closed = app
-            .graphql(
-                Some(&token),
-                "mutation($id: ID!) { updateWebhook(id: $id, input: { resetCircuit: true }) { id } }",
-                json!({ "id": hook }),
-            )
-            .await;
-        assert!(closed["errors"].is_null(), "{closed}");
+        reset_circuit(&app, &token, &hook).await;
 
         let rows = settled(&app).await;
         assert_eq!(rows.len(), 3);
