@@ -221,6 +221,8 @@ on_both_databases! {
         for (change, pointer) in [
             (json!({ "name": format!("{name}é") }), "/input/name"),
             (json!({ "callbackUrl": format!("{url}a") }), "/input/callbackUrl"),
+            // Short as typed, but each `é` is stored as `%C3%A9`.
+            (json!({ "callbackUrl": format!("{base}{}", "é".repeat(400)) }), "/input/callbackUrl"),
         ] {
             let mut new = input("Valid", "customers.create");
             for (key, value) in change.as_object().unwrap() {

@@ -67,12 +67,17 @@ pub fn callback_url(raw: &str, rules: CallbackRules) -> Result<String, FieldProb
     if raw.is_empty() {
         return Err(problem("callbackUrl", "blank", "can't be blank"));
     }
-    if raw.chars().count() > MAX_CALLBACK_URL_CHARS {
-        return Err(problem(
+    let too_long = || {
+        problem(
             "callbackUrl",
             "too_long",
             format!("is too long (at most {MAX_CALLBACK_URL_CHARS} characters)"),
-        ));
+        )
+    };
+    // Checked before parsing (the parser's work is bounded) and again on the URL as
+    // written and stored, which percent-encodes each non-ASCII character into up to 12.
+    if raw.chars().count() > MAX_CALLBACK_URL_CHARS {
+        return Err(too_long());
     }
     let invalid = || {
         problem(
@@ -93,7 +98,11 @@ pub fn callback_url(raw: &str, rules: CallbackRules) -> Result<String, FieldProb
             "must be an https URL (this service calls no http callbacks)",
         ));
     }
-    Ok(url.to_string())
+    let written = url.to_string();
+    if written.chars().count() > MAX_CALLBACK_URL_CHARS {
+        return Err(too_long());
+    }
+    Ok(written)
 }
 
 /// The included resources, without repeats, when each is one a payload can include.
