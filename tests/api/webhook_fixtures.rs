@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::eventually::eventually;
 use crate::harness::TestApp;
-use crate::receiver::Received;
+use crate::receiver::{Received, Receiver, Reply};
 
 /// Creates a webhook of `topic` to `url` including `include`; returns its id and secret.
 pub async fn webhook(
@@ -39,6 +39,22 @@ pub async fn webhook(
 /// advancing the clock goes out at once.
 pub fn quick_polls(c: &mut Config) {
     c.webhook_poll_interval = Duration::from_millis(50);
+}
+
+/// A `customers.create` webhook to `receiver` whose circuit is open: the receiver now
+/// answers 500, and the first guest's event failed once (the test's circuit threshold
+/// must be 1). Returns its id.
+pub async fn with_open_circuit(app: &TestApp, token: &str, receiver: &Receiver) -> String {
+    receiver.answer(Reply::Status(500));
+    let (hook, _) = webhook(app, token, "customers.create", &receiver.url("/h"), &[]).await;
+    guest(app, token, "first@example.com").await;
+    callbacks(app, token, &hook, 1).await;
+    let webhook = read(app, token, &hook).await;
+    assert_eq!(
+        webhook["circuitState"], "OPEN",
+        "a threshold of 1: {webhook}"
+    );
+    hook
 }
 
 /// Closes the webhook's circuit (`resetCircuit`), so that what waited behind it goes out.

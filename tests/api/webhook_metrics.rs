@@ -9,7 +9,7 @@ use reset_gateway::config::Config;
 use crate::eventually::eventually;
 use crate::harness::{TestApp, on_both_databases};
 use crate::receiver::{Receiver, Reply};
-use crate::webhook_fixtures::{callbacks, guest, quick_polls, reset_circuit, webhook};
+use crate::webhook_fixtures::{guest, quick_polls, reset_circuit, with_open_circuit};
 
 /// Ten polls under [`quick_polls`]: the period of the sweep that measures the gauges.
 const SWEEP_PERIOD: Duration = Duration::from_millis(500);
@@ -40,11 +40,8 @@ on_both_databases! {
     })]
     async fn metrics_count_attempts_by_outcome_and_show_what_waits_behind_an_open_circuit(app: TestApp) {
         let receiver = Receiver::start().await;
-        receiver.answer(Reply::Status(500));
         let token = app.token(Role::Integration, Mode::Test).await;
-        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
-        guest(&app, &token, "first@example.com").await;
-        callbacks(&app, &token, &hook, 1).await;
+        let hook = with_open_circuit(&app, &token, &receiver).await;
         guest(&app, &token, "waiting@example.com").await;
         let attempts = "reset_gateway_webhook_deliveries_total{topic=\"customers.create\",outcome=";
         metric_reaches(&app, &format!("{attempts}\"retrying\"}}"), 1.0).await;

@@ -13,6 +13,7 @@ use crate::harness::on_both_databases;
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
     callbacks, guest, message_ids, quick_polls, read, reset, reset_circuit, webhook,
+    with_open_circuit,
 };
 
 const WITHIN: Duration = Duration::from_secs(5);
@@ -86,11 +87,8 @@ on_both_databases! {
     })]
     async fn events_waiting_for_one_webhook_are_sent_only_up_to_its_share_of_the_slots(app: TestApp) {
         let (hanging, healthy) = (Receiver::start().await, Receiver::start().await);
-        hanging.answer(Reply::Status(500));
         let token = app.token(Role::Integration, Mode::Test).await;
-        let (hook, _) = webhook(&app, &token, "customers.create", &hanging.url("/h"), &[]).await;
-        guest(&app, &token, "first@example.com").await;
-        callbacks(&app, &token, &hook, 1).await;
+        let hook = with_open_circuit(&app, &token, &hanging).await;
         let slots = usize::from(app.config.webhook_concurrency);
         for n in 0..slots {
             guest(&app, &token, &format!("c{n}@example.com")).await;

@@ -16,7 +16,7 @@ use crate::harness::{error_code, on_both_databases};
 use crate::receiver::{Receiver, Reply};
 use crate::webhook_fixtures::{
     attempts, callbacks, guest, message_ids, quick_polls, read, reset, reset_circuit, stored,
-    webhook,
+    webhook, with_open_circuit,
 };
 
 const REDELIVER: &str =
@@ -110,12 +110,8 @@ on_both_databases! {
     })]
     async fn an_event_that_waited_past_the_retry_horizon_fails_unsent_until_redelivered(app: TestApp) {
         let receiver = Receiver::start().await;
-        receiver.answer(Reply::Status(500));
         let token = app.token(Role::Integration, Mode::Test).await;
-        let (hook, _) = webhook(&app, &token, "customers.create", &receiver.url("/h"), &[]).await;
-        guest(&app, &token, "first@example.com").await;
-        callbacks(&app, &token, &hook, 1).await;
-        assert_eq!(read(&app, &token, &hook).await["circuitState"], "OPEN");
+        let hook = with_open_circuit(&app, &token, &receiver).await;
         guest(&app, &token, "late@example.com").await;
 
         // The circuit is reset an hour later: both events are older than the horizon.
